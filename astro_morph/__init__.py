@@ -1,0 +1,28 @@
+"""astro_morph: galaxy morphology with deep transfer learning, at survey scale.
+
+The public namespace is flat: everything a script needs is importable from
+``astro_morph`` directly.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("astro_morph")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.dev0"
+
+from astro_morph.catalogs import crossmatch, parse_positions
+from astro_morph.exceptions import (AstroMorphError, FootprintError, InputError,
+                                    MissingDependencyError, ModelFileError)
+from astro_morph.imaging import Cutouts, bands_to_rgb, make_cutouts
+from astro_morph.logger import log
+from astro_morph.surveys import FITSImageSource, MockSurvey, SurveyInfo, parse_image_input
+
+__all__ = [
+    "__version__", "log",
+    "AstroMorphError", "InputError", "FootprintError", "ModelFileError",
+    "MissingDependencyError",
+    "parse_positions", "crossmatch",
+    "FITSImageSource", "SurveyInfo", "MockSurvey", "parse_image_input",
+    "Cutouts", "make_cutouts", "bands_to_rgb",
+]

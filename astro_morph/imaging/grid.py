@@ -1,0 +1,79 @@
+"""The common output grid: north-up tangent-plane WCS centred on each galaxy."""
+
+import numpy as np
+from astropy import units as u
+from astropy.wcs import WCS
+
+from astro_morph.exceptions import InputError
+
+__all__ = ["cutout_wcs", "parse_size", "parse_pixel_scale", "local_pixel_area"]
+
+
+def parse_size(size, pixel_scale_arcsec):
+    """Cutout side in pixels from an int, a pixel Quantity or an angle Quantity."""
+    if isinstance(size, u.Quantity):
+        if size.unit == u.pixel:
+            size = size.value
+        elif size.unit.physical_type == "angle":
+            size = size.to_value(u.arcsec) / pixel_scale_arcsec
+        else:
+            raise InputError(f"size must be in pixels or an angle, e.g. 64 * u.pixel, not {size}.")
+    if not np.isscalar(size) or not np.isfinite(size) or int(round(size)) < 8:
+        raise InputError(f"size must be a single value of at least 8 pixels, got {size!r}.")
+    return int(round(size))
+
+
+def parse_pixel_scale(pixel_scale):
+    """Pixel scale in arcsec/pixel from a Quantity (arcsec/pix or arcsec) or a float."""
+    if isinstance(pixel_scale, u.Quantity):
+        try:
+            value = pixel_scale.to_value(u.arcsec / u.pixel)
+        except u.UnitConversionError:
+            try:
+                value = pixel_scale.to_value(u.arcsec)
+            except u.UnitConversionError:
+                raise InputError(f"pixel_scale must be an angle per pixel, e.g. "
+                                 f"0.396 * u.arcsec / u.pixel, not {pixel_scale}.") from None
+    else:
+        value = pixel_scale
+    if not np.isscalar(value) or not np.isfinite(value) or value <= 0:
+        raise InputError(f"pixel_scale must be a positive angle per pixel, got {pixel_scale!r}.")
+    return float(value)
+
+
+def cutout_wcs(center, size, pixel_scale_arcsec):
+    """North-up, east-left TAN WCS of a ``size`` x ``size`` grid centred on ``center``.
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> wcs = cutout_wcs(SkyCoord(27.952, 0.2635, unit="deg"), 64, 0.396)
+    >>> [round(float(v), 4) for v in wcs.wcs_pix2world([[31.5, 31.5]], 0)[0]]
+    [27.952, 0.2635]
+    """
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.cunit = ["deg", "deg"]
+    wcs.wcs.crval = [center.ra.deg, center.dec.deg]
+    wcs.wcs.crpix = [(size + 1) / 2.0, (size + 1) / 2.0]
+    scale_deg = pixel_scale_arcsec / 3600.0
+    wcs.wcs.cdelt = [-scale_deg, scale_deg]
+    wcs.wcs.radesys = "ICRS"
+    wcs.pixel_shape = (size, size)
+    return wcs
+
+
+def local_pixel_area(wcs, coord):
+    """Sky area (arcsec**2) of the pixel of ``wcs`` at ``coord``, distortions included.
+
+    Measured from the corners of that pixel, so it is right for TPV/SIP images
+    where the linear part of the WCS alone would be off by a percent or more.
+    """
+    x, y = wcs.world_to_pixel(coord)
+    corners = wcs.pixel_to_world(np.array([x - 0.5, x + 0.5, x - 0.5]),
+                                 np.array([y - 0.5, y - 0.5, y + 0.5]))
+    dlon_x, dlat_x = corners[0].spherical_offsets_to(corners[1])
+    dlon_y, dlat_y = corners[0].spherical_offsets_to(corners[2])
+    area = abs(dlon_x.to_value(u.arcsec) * dlat_y.to_value(u.arcsec)
+               - dlat_x.to_value(u.arcsec) * dlon_y.to_value(u.arcsec))
+    return float(area)

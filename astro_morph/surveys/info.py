@@ -1,0 +1,103 @@
+"""Survey metadata: the one place where pixel scales, bands and zero points live."""
+
+from dataclasses import dataclass, field
+
+from astropy import units as u
+
+from astro_morph.exceptions import InputError
+
+__all__ = ["SurveyInfo", "SURVEYS", "get_survey", "DEFAULT_PIXEL_SCALE", "NANOMAGGY_ZERO_POINT",
+           "SKYSERVER_WEIGHTS"]
+
+#: AB magnitude of one nanomaggy: the common flux unit of every cutout we make.
+NANOMAGGY_ZERO_POINT = 22.5
+
+#: Cutout pixel scale used unless the caller asks otherwise: SDSS's, so that SDSS
+#: and DES cutouts of one galaxy land on the same grid as the Galaxy Zoo images.
+DEFAULT_PIXEL_SCALE = 0.396 * u.arcsec / u.pixel
+
+
+#: Colour weights of g (blue), r (green), i (red) in nanomaggies. Measured so that an
+#: elliptical (g - r = 0.77, r - i = 0.40) gets the core colour of the real Galaxy Zoo
+#: SkyServer JPEGs (R:G:B = 0.425:0.344:0.230, median of 150 ellipticals). They apply
+#: to any survey once its images are calibrated to nanomaggies on one grid, which
+#: make_cutouts does, so that SDSS, DES and Pan-STARRS colour images look alike.
+SKYSERVER_WEIGHTS = {"g": 1.6, "r": 1.2, "i": 1.0}
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    """What astro_morph needs to know about a survey's images.
+
+    Parameters
+    ----------
+    name : str
+        Short name, e.g. ``"DES"``.
+    bands : tuple of str
+        Filters available, blue to red.
+    pixel_scale : `~astropy.units.Quantity`
+        Native pixel scale (arcsec / pixel).
+    zero_point : float or None
+        AB zero point of the image pixel values (magnitude of a pixel value of
+        1). ``None`` when it varies from file to file and must be read from the
+        header (see `~astro_morph.surveys.FITSImageSource`).
+    flux_unit : str
+        What a pixel value is (``"nanomaggy"``, ``"electron"``, ``"count"``...).
+    psf_fwhm : `~astropy.units.Quantity`
+        Typical seeing, for documentation and the mock survey.
+    rgb_bands : tuple of str
+        The three bands that become blue, green, red in `bands_to_rgb`.
+    rgb_weights : dict
+        Multiplicative weight of each band in the colour image, chosen so that
+        every survey's colour images look like the SDSS SkyServer JPEGs.
+    """
+
+    name: str
+    bands: tuple
+    pixel_scale: u.Quantity
+    zero_point: float | None
+    flux_unit: str
+    psf_fwhm: u.Quantity
+    rgb_bands: tuple = ("g", "r", "i")
+    rgb_weights: dict = field(default_factory=lambda: dict(SKYSERVER_WEIGHTS))
+    description: str = ""
+
+
+_ARCSEC_PER_PIX = u.arcsec / u.pixel
+
+SURVEYS = {
+    "sdss": SurveyInfo("SDSS", ("u", "g", "r", "i", "z"), 0.396 * _ARCSEC_PER_PIX,
+                       NANOMAGGY_ZERO_POINT, "nanomaggy", 1.4 * u.arcsec,
+                       description="SDSS DR7+ corrected frames, calibrated in nanomaggies"),
+    "des": SurveyInfo("DES", ("g", "r", "i", "z", "Y"), 0.263 * _ARCSEC_PER_PIX,
+                      30.0, "electron", 0.9 * u.arcsec,
+                      description="DES coadd tiles (MAGZERO = 30 in DR1/DR2)"),
+    "decam": SurveyInfo("DECam", ("g", "r", "i", "z", "Y"), 0.263 * _ARCSEC_PER_PIX,
+                        None, "count", 1.1 * u.arcsec,
+                        description="single DECam CCD images; zero point per exposure"),
+    "ps1": SurveyInfo("PS1", ("g", "r", "i", "z", "y"), 0.25 * _ARCSEC_PER_PIX,
+                      None, "count", 1.2 * u.arcsec,
+                      description="Pan-STARRS1 stacks; zero point 25 + 2.5 log10(EXPTIME)"),
+    "legacy": SurveyInfo("LegacySurvey", ("g", "r", "z"), 0.262 * _ARCSEC_PER_PIX,
+                         NANOMAGGY_ZERO_POINT, "nanomaggy", 1.3 * u.arcsec,
+                         rgb_bands=("g", "r", "z"),
+                         rgb_weights={"g": 1.6, "r": 1.2, "z": 0.7},
+                         description="DESI Legacy Imaging Surveys coadds, in nanomaggies"),
+}
+
+
+def get_survey(survey):
+    """Return the `SurveyInfo` for a survey name (case-insensitive) or pass one through.
+
+    Examples
+    --------
+    >>> get_survey("DES").pixel_scale
+    <Quantity 0.263 arcsec / pix>
+    """
+    if isinstance(survey, SurveyInfo):
+        return survey
+    try:
+        return SURVEYS[str(survey).lower()]
+    except KeyError:
+        raise InputError(f"unknown survey {survey!r}; known surveys are "
+                         f"{sorted(SURVEYS)}, or pass a SurveyInfo.") from None

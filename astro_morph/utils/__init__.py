@@ -1,0 +1,1 @@
+"""Internal helpers shared by the subpackages (not part of the public API)."""

@@ -1,0 +1,36 @@
+"""Shared fixtures: the real survey data folder and a small mock survey."""
+
+import os
+import pathlib
+
+import pytest
+
+from astro_morph.surveys import MockSurvey
+
+_DEFAULT_SHARED = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def _shared_data_dir():
+    path = pathlib.Path(os.environ.get("ASTRO_MORPH_SHARED_DATA", _DEFAULT_SHARED))
+    return path.resolve() if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The real survey data folder (../shared/data or $ASTRO_MORPH_SHARED_DATA); skips if absent."""
+    path = _shared_data_dir()
+    if path is None:
+        pytest.skip("real survey data not found: set ASTRO_MORPH_SHARED_DATA to ../shared/data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sn2006bh(shared_data):
+    """Folder of the real DES/SDSS/PS1 images of the SN2006bh host galaxy."""
+    return shared_data / "fits" / "SN2006bh"
+
+
+@pytest.fixture(scope="session")
+def mock_survey():
+    """A small mock survey, rendered once per test session."""
+    return MockSurvey(n_galaxies=16, seed=11)
