@@ -12,8 +12,13 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.dev0"
 
 from astro_morph.catalogs import crossmatch, parse_positions
-from astro_morph.exceptions import (AstroMorphError, FootprintError, InputError,
-                                    MissingDependencyError, ModelFileError)
+from astro_morph.exceptions import (
+    AstroMorphError,
+    FootprintError,
+    InputError,
+    MissingDependencyError,
+    ModelFileError,
+)
 from astro_morph.imaging import Cutouts, bands_to_rgb, make_cutouts
 from astro_morph.logger import log
 from astro_morph.surveys import FITSImageSource, MockSurvey, SurveyInfo, parse_image_input

@@ -6,8 +6,14 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
-from astro_morph import (Cutouts, FITSImageSource, FootprintError, InputError, MockSurvey,
-                         make_cutouts)
+from astro_morph import (
+    Cutouts,
+    FITSImageSource,
+    FootprintError,
+    InputError,
+    MockSurvey,
+    make_cutouts,
+)
 from astro_morph.imaging import CUTOUT_FLAGS, estimate_background, measure_centroid
 
 POSITION = SkyCoord(27.9520, 0.26352, unit="deg")  # the SN2006bh host, README of shared data

@@ -6,7 +6,7 @@ from astropy.nddata import CCDData, NDData
 from astropy.wcs import WCS
 
 from astro_morph import FITSImageSource, InputError, parse_image_input
-from astro_morph.surveys import header_zero_point, get_survey
+from astro_morph.surveys import get_survey, header_zero_point
 
 
 def _wcs(crval=(150.0, 2.0), scale=0.396):
@@ -27,7 +27,8 @@ def test_every_input_kind_gives_the_same_pixels(image, tmp_path):
     wcs = _wcs()
     hdu = fits.PrimaryHDU(image, wcs.to_header())
     path = tmp_path / "img.fits"
-    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(image, wcs.to_header(), name="SCI")]).writeto(path)
+    extension = fits.ImageHDU(image, wcs.to_header(), name="SCI")
+    fits.HDUList([fits.PrimaryHDU(), extension]).writeto(path)
     inputs = [(image, wcs), (image, wcs.to_header()), hdu, fits.HDUList([hdu]), str(path), path,
               NDData(image, wcs=wcs), CCDData(image, wcs=wcs, unit="adu")]
     for item in inputs:
@@ -100,7 +101,8 @@ def test_header_zero_point_conventions():
 
 
 def test_real_decam_ccd_with_tpv_in_extension_1(shared_data):
-    path = shared_data / "fits" / "legacypipe-decam" / "testcase4" / "c4d_170316_062107_ooi_z_ls9.N2.fits"
+    folder = shared_data / "fits" / "legacypipe-decam" / "testcase4"
+    path = folder / "c4d_170316_062107_ooi_z_ls9.N2.fits"
     data, wcs, header, _ = parse_image_input(path)
     assert data.shape == fits.getdata(path, 1).shape
     assert header["CTYPE1"] == "RA---TPV"

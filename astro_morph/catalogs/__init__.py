@@ -1,8 +1,8 @@
 """Catalogs: sky positions, crossmatching and table helpers."""
 
 from astro_morph.catalogs.crossmatch import *  # noqa: F401,F403
-from astro_morph.catalogs.positions import *  # noqa: F401,F403
 from astro_morph.catalogs.crossmatch import __all__ as _crossmatch_all
+from astro_morph.catalogs.positions import *  # noqa: F401,F403
 from astro_morph.catalogs.positions import __all__ as _positions_all
 
 __all__ = [*_positions_all, *_crossmatch_all]

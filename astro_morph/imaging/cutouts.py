@@ -13,10 +13,8 @@ from tqdm.auto import tqdm
 
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import FootprintError, InputError
-from astro_morph.imaging.background import (BACKGROUND_METHODS, measure_centroid,
-                                            subtract_background)
-from astro_morph.imaging.grid import (cutout_wcs, local_pixel_area, parse_pixel_scale,
-                                      parse_size)
+from astro_morph.imaging.background import BACKGROUND_METHODS, measure_centroid, subtract_background
+from astro_morph.imaging.grid import cutout_wcs, local_pixel_area, parse_pixel_scale, parse_size
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource
 from astro_morph.surveys.info import DEFAULT_PIXEL_SCALE
@@ -150,7 +148,7 @@ def _cutout_at(source, coord, bands, size, scale_arcsec, max_blank_fraction):
     return stamp, grid, flags
 
 
-def _recentered(coord, stamp, grid, bands, background, max_shift):
+def _recentered(stamp, grid, background, max_shift):
     """Position of the galaxy's flux centroid, measured in the reddest band."""
     image = stamp[..., -1].copy()
     if background:
@@ -252,7 +250,7 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
             stamp, grid, flags[i] = _cutout_at(source, coord, bands, size, scale,
                                                max_blank_fraction)
             if recenter:
-                moved = _recentered(coord, stamp, grid, bands, background, max_shift)
+                moved = _recentered(stamp, grid, background, max_shift)
                 if moved is None:
                     flags[i] |= CUTOUT_FLAGS["recenter_rejected"]
                 else:

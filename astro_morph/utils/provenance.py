@@ -26,7 +26,7 @@ def provenance(step, **details):
     """
     return {
         "step": step,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "versions": {name: _version(name) for name in _PACKAGES},
         **details,
     }
