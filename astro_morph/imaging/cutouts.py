@@ -118,7 +118,7 @@ def _resample(image, coord, grid, size, scale_arcsec):
 
 
 def _cutout_at(source, coord, bands, size, scale_arcsec, max_blank_fraction):
-    """All bands at one position: (stamp (H, W, B), flags). Raises FootprintError."""
+    """All bands at one position: (stamp (H, W, B), grid WCS, flags). Raises FootprintError."""
     grid = cutout_wcs(coord, size, scale_arcsec)
     stamp = np.zeros((size, size, len(bands)), dtype=np.float64)
     flags = 0
@@ -149,7 +149,7 @@ def _cutout_at(source, coord, bands, size, scale_arcsec, max_blank_fraction):
 
 
 def _recentered(stamp, grid, background, max_shift):
-    """Position of the galaxy's flux centroid, measured in the reddest band."""
+    """Position of the galaxy's flux centroid in the last band (i for g, r, i), or None."""
     image = stamp[..., -1].copy()
     if background:
         image = subtract_background(image[None, :, :, None], background)[0, :, :, 0]
