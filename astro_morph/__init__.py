@@ -12,6 +12,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.dev0"
 
 from astro_morph.catalogs import crossmatch, parse_positions
+from astro_morph.evaluation import evaluate
 from astro_morph.exceptions import (
     AstroMorphError,
     FootprintError,
@@ -21,6 +22,7 @@ from astro_morph.exceptions import (
 )
 from astro_morph.imaging import Cutouts, bands_to_rgb, make_cutouts
 from astro_morph.logger import log
+from astro_morph.models import MorphologyClassifier, classify
 from astro_morph.surveys import FITSImageSource, MockSurvey, SurveyInfo, parse_image_input
 
 __all__ = [
@@ -30,4 +32,5 @@ __all__ = [
     "parse_positions", "crossmatch",
     "FITSImageSource", "SurveyInfo", "MockSurvey", "parse_image_input",
     "Cutouts", "make_cutouts", "bands_to_rgb",
+    "MorphologyClassifier", "classify", "evaluate",
 ]

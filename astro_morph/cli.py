@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 
 from astro_morph.exceptions import AstroMorphError
@@ -22,6 +23,81 @@ def _demo(args):
     return 0
 
 
+def _train(args):
+    import astropy.units as u
+
+    from astro_morph.models import MorphologyClassifier
+
+    if args.distributed:
+        print("astro-morph: error: --distributed training arrives with Horovod support; "
+              "train on one process for now.", file=sys.stderr)
+        return 2
+    budget = None if args.time_budget is None else args.time_budget * u.min
+    classifier = MorphologyClassifier(backbone=args.backbone, epochs=args.epochs,
+                                      time_budget=budget, seed=args.seed,
+                                      verbose=0 if args.quiet else 2)
+    history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
+        else None
+    classifier.fit(args.labels, images_dir=args.images, history_path=history_png)
+    classifier.save(args.out, training_data=args.description or args.labels)
+    info = classifier.training_info_
+    print(f"astro-morph train: {info['n_train']} training / {info['n_validation']} validation "
+          f"images, {info['epochs_run']} epochs in {info['seconds']:.0f} s; best validation "
+          f"accuracy {max(classifier.history_.get('val_accuracy', [float('nan')])):.4f}; "
+          f"model written to {args.out}")
+    return 0
+
+
+def _evaluate(args):
+    from astro_morph.evaluation import evaluate
+    from astro_morph.models import MorphologyClassifier
+    from astro_morph.models.inputs import encode_labels, read_labels_csv
+
+    classifier = MorphologyClassifier.load(args.model)
+    paths, labels = read_labels_csv(args.labels, args.images, classifier.classes_)
+    from astro_morph.models.inputs import load_image_files
+    images = load_image_files(paths, classifier.preprocessing_)
+    proba = classifier.predict_proba(images)
+    positive = classifier.classes_.index("spiral") if "spiral" in classifier.classes_ else -1
+    truth = encode_labels(labels, classifier.classes_) == (positive % len(classifier.classes_))
+    table = evaluate(truth.astype(int), proba[:, positive], name=args.labels)
+    table.pprint(max_width=-1)
+    if args.out:
+        if args.out.endswith(".json"):
+            import json
+            row = {name: (float(table[name][0]) if name not in ("test_set",) else
+                          str(table[name][0])) for name in table.colnames}
+            with open(args.out, "w") as handle:
+                json.dump(row, handle, indent=1)
+        else:
+            table.write(args.out, overwrite=True)
+    return 0
+
+
+def _classify(args):
+    from astropy.table import Table
+
+    from astro_morph.models import MorphologyClassifier, classify
+    from astro_morph.surveys import FITSImageSource
+
+    images = {}
+    for item in args.fits:
+        band, sep, path = item.partition("=")
+        if not sep:
+            print(f"astro-morph: error: --fits takes BAND=FILE, got {item!r}", file=sys.stderr)
+            return 2
+        images[band] = path
+    source = FITSImageSource(images, survey=args.survey)
+    classifier = (MorphologyClassifier.load(args.model) if args.model
+                  else MorphologyClassifier.pretrained())
+    table = classify(Table.read(args.table), source, classifier=classifier, prefix=args.prefix)
+    table.write(args.out, overwrite=args.overwrite)
+    counts = {name: int((table[args.prefix + "morphology"] == name).sum())
+              for name in classifier.classes_}
+    print(f"astro-morph classify: {len(table)} rows, {counts}; written to {args.out}")
+    return 0
+
+
 def build_parser():
     """The argument parser of the ``astro-morph`` command."""
     parser = argparse.ArgumentParser(
@@ -36,11 +112,45 @@ def build_parser():
     demo.add_argument("--seed", type=int, default=0, help="random seed of the mock survey")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_demo)
+
+    train = commands.add_parser("train", help="train a classifier on labelled images")
+    train.add_argument("--labels", required=True, help="CSV with filename,label columns")
+    train.add_argument("--images", help="folder of the images (default: the CSV's folder)")
+    train.add_argument("--out", required=True, help="model file to write (.keras)")
+    train.add_argument("--backbone", default="compact", help="network backbone")
+    train.add_argument("--epochs", type=int, default=60, help="largest number of epochs")
+    train.add_argument("--time-budget", type=float, help="wall-clock limit in minutes")
+    train.add_argument("--seed", type=int, default=0, help="random seed")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel training with Horovod (under horovodrun)")
+    train.add_argument("--description", help="training-data provenance stored in the model")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a model on labelled images")
+    evaluate.add_argument("model", help="model file (.keras)")
+    evaluate.add_argument("--labels", required=True, help="CSV with filename,label columns")
+    evaluate.add_argument("--images", help="folder of the images (default: the CSV's folder)")
+    evaluate.add_argument("--out", help="write the metrics table (.ecsv or .json)")
+    evaluate.set_defaults(run=_evaluate)
+
+    classify = commands.add_parser("classify", help="add morphology columns to a catalog")
+    classify.add_argument("table", help="catalog with RA/Dec columns (any astropy format)")
+    classify.add_argument("--fits", action="append", required=True, metavar="BAND=FILE",
+                          help="one FITS image per band, e.g. --fits g=DES_g.fits")
+    classify.add_argument("--survey", default=None, help="survey of the images (sdss, des...)")
+    classify.add_argument("--out", required=True, help="output table (ECSV, FITS, VOTable)")
+    classify.add_argument("--model", help="model file (default: the pretrained model)")
+    classify.add_argument("--prefix", default="", help="prefix of the new columns")
+    classify.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    classify.set_defaults(run=_classify)
     return parser
 
 
 def main(argv=None):
     """Entry point of ``astro-morph``; returns the exit status."""
+    # TensorFlow's C++ start-up chatter (CUDA probes on CPU machines) is noise on a terminal.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -31,3 +31,45 @@ def test_console_entry_point_help():
     result = subprocess.run([sys.executable, "-m", "astro_morph.cli", "--help"],
                             capture_output=True, text=True, check=True)
     assert "demo" in result.stdout
+
+
+def _labelled_folder(folder, n=16):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    rows = ["filename,label"]
+    for i in range(n):
+        label = ("spiral", "elliptical", "other")[i % 3]
+        image = (rng.random((48, 48, 3)) * 60).astype(np.uint8)
+        image[18:30, 18:30, 0 if label == "elliptical" else 2] = 250
+        Image.fromarray(image).save(folder / f"{i}.jpeg")
+        rows.append(f"{i}.jpeg,{label}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    return folder / "labels.csv"
+
+
+def test_train_evaluate_classify_commands(tmp_path, capsys, mock_survey):
+    labels = _labelled_folder(tmp_path)
+    model = tmp_path / "m.keras"
+    assert main(["train", "--labels", str(labels), "--out", str(model), "--epochs", "2",
+                 "--time-budget", "1", "--quiet"]) == 0
+    assert model.exists() and (tmp_path / "m_history.png").exists()
+    assert "epochs" in capsys.readouterr().out
+    metrics = tmp_path / "metrics.json"
+    assert main(["evaluate", str(model), "--labels", str(labels), "--out", str(metrics)]) == 0
+    import json
+    row = json.loads(metrics.read_text())
+    assert row["n"] == 11 and 0 <= row["accuracy"] <= 1
+    assert "roc_auc" in capsys.readouterr().out
+
+    paths = mock_survey.write(tmp_path / "mock")["des"]
+    catalog = tmp_path / "catalog.ecsv"
+    mock_survey.catalog("des")[:3].write(catalog)
+    out = tmp_path / "classified.fits"
+    args = ["classify", str(catalog), "--survey", "des", "--out", str(out), "--model", str(model)]
+    for band, path in paths["images"].items():
+        args += ["--fits", f"{band}={path}"]
+    assert main(args) == 0
+    assert len(Table.read(out)) == 3 and "p_spiral" in Table.read(out).colnames
+    assert main(["classify", str(catalog), "--fits", "nonsense", "--out", str(out)]) == 2
+    assert main(["train", "--labels", str(tmp_path / "none.csv"), "--out", str(model)]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -1,0 +1,132 @@
+"""Classification metrics as astropy Tables, and their plots (ROC, confusion, history)."""
+
+import numpy as np
+from astropy.table import QTable
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+from astro_morph.exceptions import InputError
+from astro_morph.utils.provenance import provenance
+
+__all__ = ["evaluate", "plot_roc", "plot_confusion", "plot_history"]
+
+
+def _binary(y_true, p_positive, positive):
+    y_true = np.asarray(y_true)
+    if y_true.dtype.kind in "US O":
+        y_true = (y_true == positive).astype(int)
+    p_positive = np.asarray(p_positive, dtype=float)
+    if y_true.shape != p_positive.shape or y_true.ndim != 1:
+        raise InputError(f"y_true and p_spiral must be 1-d of equal length, got "
+                         f"{y_true.shape} and {p_positive.shape}.")
+    if not np.all(np.isfinite(p_positive)) or p_positive.min() < 0 or p_positive.max() > 1:
+        raise InputError("p_spiral must hold probabilities in [0, 1] (drop flagged rows).")
+    if set(np.unique(y_true)) - {0, 1}:
+        raise InputError("y_true must hold two classes (names or 0/1).")
+    return y_true.astype(int), p_positive
+
+
+def evaluate(y_true, p_spiral, *, threshold=0.5, positive="spiral", name="test"):
+    """The seed paper's results table: precision, recall, FPR, accuracy, F1, ROC AUC.
+
+    Parameters
+    ----------
+    y_true : sequence
+        True classes (names, with ``positive`` the positive one, or 0/1).
+    p_spiral : sequence of float
+        Probability of the positive class.
+    threshold : float
+        Probability above which a galaxy is called positive.
+    positive : str
+        Name of the positive class.
+    name : str
+        Label of the row (the test set).
+
+    Returns
+    -------
+    table : `~astropy.table.QTable`
+        One row, computed with scikit-learn's metrics.
+
+    Examples
+    --------
+    >>> row = evaluate(["spiral", "elliptical", "spiral", "elliptical"], [0.9, 0.2, 0.6, 0.7])
+    >>> float(row["accuracy"][0]), float(row["roc_auc"][0])
+    (0.75, 0.75)
+    """
+    truth, proba = _binary(y_true, p_spiral, positive)
+    predicted = (proba >= threshold).astype(int)
+    tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[0, 1]).ravel()
+    both = len(np.unique(truth)) == 2
+    table = QTable({
+        "test_set": [name], "n": [len(truth)],
+        "precision": [precision_score(truth, predicted, zero_division=0)],
+        "recall": [recall_score(truth, predicted, zero_division=0)],
+        "fpr": [fp / (fp + tn) if fp + tn else 0.0],
+        "accuracy": [accuracy_score(truth, predicted)],
+        "f1": [f1_score(truth, predicted, zero_division=0)],
+        "roc_auc": [roc_auc_score(truth, proba) if both else np.nan],
+    })
+    table.meta["evaluate"] = provenance("evaluate", threshold=threshold, positive=positive)
+    return table
+
+
+def _figure(size=(4, 4)):
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    return Figure(figsize=size)
+
+
+def plot_roc(y_true, p_spiral, path, positive="spiral", label=None):
+    """Write the ROC curve as a PNG and return its path."""
+    truth, proba = _binary(y_true, p_spiral, positive)
+    fpr, tpr, _ = roc_curve(truth, proba)
+    fig = _figure()
+    ax = fig.subplots()
+    ax.plot(fpr, tpr, label=f"{label or 'model'} (AUC {roc_auc_score(truth, proba):.3f})")
+    ax.plot([0, 1], [0, 1], ls=":", color="grey")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_confusion(y_true, p_spiral, path, classes=("elliptical", "spiral"), threshold=0.5):
+    """Write the confusion matrix as a PNG and return its path."""
+    truth, proba = _binary(y_true, p_spiral, classes[1])
+    matrix = confusion_matrix(truth, (proba >= threshold).astype(int), labels=[0, 1])
+    fig = _figure()
+    ax = fig.subplots()
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), value in np.ndenumerate(matrix):
+        ax.text(j, i, str(value), ha="center", va="center")
+    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=classes, yticklabels=classes,
+           xlabel="predicted", ylabel="true", title="confusion matrix")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_history(history, path):
+    """Write training curves (loss and accuracy, training and validation) as a PNG."""
+    if not history.get("loss"):
+        raise InputError("the training history is empty.")
+    fig = _figure((8, 3.5))
+    left, right = fig.subplots(1, 2)
+    for key, ax in (("loss", left), ("accuracy", right)):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            if prefix + key in history:
+                ax.plot(history[prefix + key], style, label=(prefix or "train_") + key)
+        ax.set(xlabel="epoch", ylabel=key)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path

@@ -1,0 +1,122 @@
+"""Training behaviour as small Keras callbacks: progressive unfreezing, time budget, history."""
+
+import time
+
+import keras
+import numpy as np
+
+from astro_morph.exceptions import InputError
+from astro_morph.logger import log
+
+__all__ = ["ProgressiveUnfreezing", "TimeBudget", "layer_groups", "set_trainable_groups"]
+
+
+def layer_groups(backbone, n_groups):
+    """Split the backbone's weighted layers into ``n_groups`` contiguous groups, input first."""
+    weighted = [layer for layer in backbone.layers if layer.weights]
+    if not weighted:
+        return []
+    n_groups = max(1, min(n_groups, len(weighted)))
+    bounds = np.linspace(0, len(weighted), n_groups + 1).astype(int)
+    return [weighted[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def set_trainable_groups(backbone, groups, n_top):
+    """Make only the top ``n_top`` groups of ``backbone`` trainable (batch norms stay frozen
+    when a pretrained backbone is fine-tuned, as Keras recommends)."""
+    backbone.trainable = n_top > 0
+    if n_top <= 0:
+        return
+    top = {id(layer) for group in groups[len(groups) - n_top:] for layer in group}
+    for group in groups:
+        for layer in group:
+            is_norm = isinstance(layer, keras.layers.BatchNormalization)
+            layer.trainable = id(layer) in top and not is_norm
+
+
+class ProgressiveUnfreezing(keras.callbacks.Callback):
+    """Unfreeze a backbone from the top in stages, each at a lower learning rate.
+
+    Training starts with the backbone frozen (only the classification head
+    learns). At each epoch listed in ``schedule`` more groups of backbone
+    layers become trainable and the learning rate is multiplied by the
+    stage's factor; the model is recompiled so the change takes effect.
+
+    Parameters
+    ----------
+    backbone : `keras.Model`
+        The backbone sub-model inside the classifier.
+    schedule : list of (int, int, float)
+        ``(epoch, n_top_groups, learning_rate_factor)`` per stage, e.g.
+        ``[(3, 1, 0.1), (6, 2, 0.1)]``.
+    n_groups : int
+        Number of groups the backbone's layers are split into.
+    compile_kwargs : dict
+        Loss and metrics to recompile with.
+
+    Attributes
+    ----------
+    stages_ : list of (int, int)
+        ``(epoch, number of trainable backbone weights)`` recorded at each change.
+    """
+
+    def __init__(self, backbone, schedule, n_groups=4, compile_kwargs=None):
+        super().__init__()
+        if any(len(stage) != 3 for stage in schedule):
+            raise InputError("each unfreezing stage is (epoch, n_top_groups, lr_factor).")
+        self.backbone = backbone
+        self.schedule = sorted(schedule)
+        self.groups = layer_groups(backbone, n_groups)
+        self.compile_kwargs = compile_kwargs or {}
+        self.stages_ = []
+
+    def on_train_begin(self, logs=None):
+        set_trainable_groups(self.backbone, self.groups, 0)
+        self._recompile(float(self.model.optimizer.learning_rate))
+        self.stages_.append((0, 0))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for start, n_top, factor in self.schedule:
+            if epoch == start:
+                rate = float(self.model.optimizer.learning_rate) * factor
+                set_trainable_groups(self.backbone, self.groups, n_top)
+                self._recompile(rate)
+                n_weights = len(self.backbone.trainable_weights)
+                self.stages_.append((epoch, n_weights))
+                log.info("epoch %d: top %d backbone group(s) unfrozen (%d weights), lr %.2g",
+                         epoch, n_top, n_weights, rate)
+
+    def _recompile(self, learning_rate):
+        optimizer = keras.optimizers.Adam(learning_rate)
+        self.model.compile(optimizer=optimizer, **self.compile_kwargs)
+        self.model.make_train_function(force=True)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training cleanly once a wall-clock budget is spent.
+
+    Checked after every batch; the epoch in progress ends early and callbacks
+    such as early stopping still restore the best weights.
+
+    Parameters
+    ----------
+    seconds : float
+        Budget in seconds, counted from the start of training.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        if not seconds > 0:
+            raise InputError(f"time_budget must be positive, got {seconds}.")
+        self.seconds = float(seconds)
+        self.stopped_ = False
+
+    def on_train_begin(self, logs=None):
+        self._start = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() - self._start > self.seconds:
+            self.model.stop_training = True
+            if not self.stopped_:
+                log.info("time budget of %.0f s spent: stopping", self.seconds)
+            self.stopped_ = True

@@ -1,0 +1,226 @@
+"""The one parsing path from what astronomers hold to image batches the network sees."""
+
+import csv
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+from PIL import Image, UnidentifiedImageError
+
+from astro_morph.exceptions import InputError
+from astro_morph.imaging import Cutouts, bands_to_rgb, make_cutouts
+from astro_morph.logger import log
+from astro_morph.surveys import ImageSource
+
+__all__ = ["Preprocessing", "read_labels_csv", "load_image_files", "prepare_images",
+           "encode_labels"]
+
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How images become network inputs; stored with the model so prediction cannot drift.
+
+    Attributes
+    ----------
+    input_size : int
+        Side of the square network input.
+    crop_fraction : float
+        Central fraction of each image kept before resizing (Galaxy Zoo
+        JPEGs frame a galaxy in about ten times its Petrosian R90; keeping the
+        central 35% frames it in 3.5 R90, so the network sees the galaxy).
+    """
+
+    input_size: int = 64
+    crop_fraction: float = 0.35
+
+    def to_dict(self):
+        return asdict(self)
+
+    def apply(self, images):
+        """Centre-crop and resize a (N, H, W, 3) batch in [0, 1] to the network input."""
+        images = np.asarray(images, dtype=np.float32)
+        n, height, width = images.shape[:3]
+        side = max(1, int(round(min(height, width) * self.crop_fraction)))
+        top, left = (height - side) // 2, (width - side) // 2
+        cropped = images[:, top:top + side, left:left + side]
+        if side == self.input_size:
+            return np.ascontiguousarray(cropped)
+        out = np.empty((n, self.input_size, self.input_size, 3), dtype=np.float32)
+        for i in range(n):
+            pil = Image.fromarray(np.round(cropped[i] * 255).astype(np.uint8))
+            out[i] = np.asarray(pil.resize((self.input_size,) * 2, Image.BILINEAR)) / 255.0
+        return out
+
+    def load(self, path):
+        """Read one JPEG/PNG file and return it cropped and resized, in [0, 1]."""
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB")
+                side = int(round(min(image.size) * self.crop_fraction))
+                left, top = (image.width - side) // 2, (image.height - side) // 2
+                image = image.crop((left, top, left + side, top + side))
+                array = np.asarray(image.resize((self.input_size,) * 2, Image.BILINEAR))
+        except FileNotFoundError:
+            raise InputError(f"image file {os.fspath(path)!r} does not exist.") from None
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise InputError(f"image file {os.fspath(path)!r} is empty or not a readable "
+                             f"JPEG/PNG ({exc}); replace or remove it.") from exc
+        return array.astype(np.float32) / 255.0
+
+
+def read_labels_csv(path, images_dir=None, classes=None):
+    """Read a labels CSV (``filename,label,...``) into image paths and labels.
+
+    Relative file names are taken from ``images_dir`` (default: the CSV's
+    folder). Rows whose label is not one of ``classes`` (such as ``other``)
+    are skipped and counted in the log.
+
+    Returns
+    -------
+    paths : list of str
+    labels : list of str
+    """
+    if not os.path.isfile(path):
+        raise InputError(f"labels file {os.fspath(path)!r} does not exist.")
+    base = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(path))
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"filename", "label"} <= set(reader.fieldnames):
+            raise InputError(f"{os.fspath(path)!r} must be a CSV with 'filename' and 'label' "
+                             f"columns; its header is {reader.fieldnames}.")
+        rows = list(reader)
+    kept = [r for r in rows if classes is None or r["label"] in classes]
+    if len(kept) < len(rows):
+        log.info("%s: skipped %d rows whose label is not one of %s", path,
+                 len(rows) - len(kept), list(classes))
+    if not kept:
+        raise InputError(f"{os.fspath(path)!r} has no rows labelled {list(classes or [])}.")
+    paths = [os.path.join(base, r["filename"]) for r in kept]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise InputError(f"{len(missing)} image file(s) listed in {os.fspath(path)!r} are "
+                         f"missing, e.g. {missing[:3]}; check --images / images_dir.")
+    return paths, [r["label"] for r in kept]
+
+
+def _folder(path, classes):
+    """A folder of images, or of one sub-folder per class."""
+    entries = sorted(os.listdir(path))
+    subdirs = [e for e in entries if os.path.isdir(os.path.join(path, e))]
+    paths, labels = [], []
+    for name in subdirs if subdirs else [""]:
+        folder = os.path.join(path, name)
+        for file in sorted(os.listdir(folder)):
+            if file.lower().endswith(_IMAGE_EXTENSIONS) and (not name or classes is None
+                                                             or name in classes):
+                paths.append(os.path.join(folder, file))
+                labels.append(name or None)
+    if not paths:
+        raise InputError(f"folder {os.fspath(path)!r} holds no JPEG/PNG images.")
+    return paths, labels
+
+
+def load_image_files(paths, preprocessing):
+    """Load image files into one (N, S, S, 3) float32 batch."""
+    out = np.empty((len(paths), preprocessing.input_size, preprocessing.input_size, 3),
+                   dtype=np.float32)
+    for i, path in enumerate(paths):
+        out[i] = preprocessing.load(path)
+    return out
+
+
+def _array(images):
+    images = np.asarray(images)
+    if images.ndim == 3 and images.shape[-1] == 3:
+        images = images[None]
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise InputError(f"an image batch must have shape (N, H, W, 3), got {images.shape}.")
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    if not np.issubdtype(images.dtype, np.floating):
+        raise InputError(f"image batches must be uint8 (0-255) or float (0-1), "
+                         f"not {images.dtype}.")
+    if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
+        raise InputError("float image batches must hold finite values in [0, 1] "
+                         "(use bands_to_rgb for calibrated cutouts).")
+    return images.astype(np.float32)
+
+
+def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=None,
+                   cutout_kwargs=None):
+    """Turn any supported input into network-ready images (and labels when it has them).
+
+    Parameters
+    ----------
+    X : array, str, path-like, `~astropy.table.Table`, SkyCoord or `~astro_morph.Cutouts`
+        An (N, H, W, 3) batch (uint8 or [0, 1] floats); a labels CSV or a folder
+        of JPEG/PNG images (one sub-folder per class for labels); a Table with
+        a ``filename`` column; positions (Table or SkyCoord) together with an
+        image ``source`` (cutouts and colour made by the imaging pipeline,
+        e.g. from FITS files through `~astro_morph.FITSImageSource`); or Cutouts.
+    preprocessing : `Preprocessing`
+    source : `~astro_morph.surveys.ImageSource`, optional
+        Where positions are cut from.
+    images_dir : str, optional
+        Folder of the files named in a CSV or Table.
+    classes : sequence of str, optional
+        Rows of a CSV with other labels are skipped.
+    cutout_kwargs : dict, optional
+        Passed to `~astro_morph.make_cutouts`.
+
+    Returns
+    -------
+    images : `~numpy.ndarray`
+        (N, S, S, 3) float32 in [0, 1].
+    labels : list of str or None
+        Labels found in the input (CSV, class folders, a ``label`` column), else None.
+    flags : `~numpy.ndarray` or None
+        Cutout flags when the images came from a source.
+    """
+    if isinstance(X, (str, os.PathLike)):
+        if os.path.isdir(X):
+            paths, labels = _folder(X, classes)
+        else:
+            paths, labels = read_labels_csv(X, images_dir, classes)
+        labels = None if any(lab is None for lab in labels) else labels
+        return load_image_files(paths, preprocessing), labels, None
+    if isinstance(X, Cutouts):
+        return preprocessing.apply(bands_to_rgb(X)), None, X.flags
+    if isinstance(X, (Table, SkyCoord)):
+        labels = list(X["label"]) if isinstance(X, Table) and "label" in X.colnames else None
+        if source is None and isinstance(X, Table) and "filename" in X.colnames:
+            base = images_dir or ""
+            paths = [os.path.join(base, f) for f in X["filename"]]
+            return load_image_files(paths, preprocessing), labels, None
+        if not isinstance(source, ImageSource):
+            raise InputError("positions need an image source to cut images from: pass "
+                             "source=FITSImageSource({...}) (or a Table with a 'filename' "
+                             "column of image files).")
+        cutouts = make_cutouts(source, X, **(cutout_kwargs or {}))
+        return preprocessing.apply(bands_to_rgb(cutouts)), labels, cutouts.flags
+    if isinstance(X, (np.ndarray, list)):
+        return preprocessing.apply(_array(X)), None, None
+    raise InputError(f"cannot classify a {type(X).__name__}: give an (N, H, W, 3) image array, "
+                     "a labels CSV or image folder, a Table/SkyCoord of positions with a "
+                     "source, or Cutouts.")
+
+
+def encode_labels(labels, classes):
+    """Labels (class names or 0/1...) to integer class indices, checking them."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise InputError(f"y must be one-dimensional, got shape {labels.shape}.")
+    if labels.dtype.kind in "US O":
+        index = {name: k for k, name in enumerate(classes)}
+        unknown = sorted({str(v) for v in labels if v not in index})
+        if unknown:
+            raise InputError(f"unknown label(s) {unknown[:5]}; the classes are {list(classes)} "
+                             "(drop other rows first).")
+        return np.array([index[v] for v in labels], dtype=np.int32)
+    if labels.dtype.kind in "biu" and np.all((labels >= 0) & (labels < len(classes))):
+        return labels.astype(np.int32)
+    raise InputError(f"y must hold class names {list(classes)} or indices 0..{len(classes) - 1}.")

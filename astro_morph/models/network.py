@@ -1,0 +1,40 @@
+"""Assemble the classifier network: augmentation, backbone, head (Keras only)."""
+
+import keras
+from keras import layers
+
+from astro_morph.models.augmentation import GalaxyAugmentation
+from astro_morph.models.backbones import get_backbone
+
+__all__ = ["build_network", "build_network_for_tests"]
+
+
+def build_network(backbone_name, input_size, n_classes, weights=None, augment=True,
+                  colour_jitter=0.0, seed=None, dropout=0.3):
+    """Images in [0, 1] -> class logits.
+
+    Returns
+    -------
+    model : `keras.Model`
+        Outputs logits (temperature scaling and softmax happen outside the
+        network, so calibration never changes the saved weights).
+    backbone : `keras.Model`
+        The feature extractor inside ``model`` (named ``"backbone"``).
+    """
+    spec = get_backbone(backbone_name)
+    inputs = keras.Input((input_size, input_size, 3), name="images")
+    x = inputs
+    if augment:
+        x = GalaxyAugmentation(colour_jitter=colour_jitter, seed=seed, name="augmentation")(x)
+    backbone = spec.build((input_size, input_size, 3), weights)
+    backbone.name = "backbone"
+    x = backbone(x)
+    x = layers.GlobalAveragePooling2D(name="features")(x)
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    logits = layers.Dense(n_classes, name="logits")(x)
+    return keras.Model(inputs, logits, name=f"astro_morph_{backbone_name}"), backbone
+
+
+def build_network_for_tests(backbone_name, input_size):
+    """A network with random weights and no augmentation (for tests and benchmarks)."""
+    return build_network(backbone_name, input_size, 2, weights=None, augment=False)

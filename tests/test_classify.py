@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable, Table
+from PIL import Image
+
+from astro_morph import InputError, MockSurvey, MorphologyClassifier, classify, make_cutouts
+from astro_morph.imaging import CUTOUT_FLAGS
+from astro_morph.models import Preprocessing, prepare_images, read_labels_csv
+
+
+@pytest.fixture(scope="module")
+def mock():
+    return MockSurvey(n_galaxies=12, seed=4)
+
+
+@pytest.fixture(scope="module")
+def mock_model(mock):
+    """A tiny classifier trained on mock SDSS cutouts (positions + source input path)."""
+    catalog = mock.catalog("sdss")
+    clf = MorphologyClassifier(input_size=16, epochs=2, batch_size=4, verbose=0, seed=0,
+                               crop_fraction=1.0, validation_fraction=0.25)
+    return clf.fit(catalog, source=mock.source("sdss"), cutout_kwargs={"size": 32})
+
+
+def test_classify_adds_columns_units_and_meta(mock, mock_model):
+    catalog = mock.catalog("des")
+    catalog.add_row(catalog[0])
+    catalog["ra"][-1], catalog["dec"][-1] = 10 * u.deg, 10 * u.deg  # off the images
+    result = classify(catalog, mock.source("des"), classifier=mock_model, prefix="des_")
+    assert result is not catalog and "des_p_spiral" not in catalog.colnames
+    for name in ("p_spiral", "p_elliptical", "morphology", "p_spiral_std", "uncertain", "flag"):
+        assert "des_" + name in result.colnames
+    p = result["des_p_spiral"]
+    assert p.unit == u.dimensionless_unscaled
+    good = ~p.mask
+    np.testing.assert_allclose(p[good] + result["des_p_elliptical"][good], 1.0)
+    assert p.mask[-1] and result["des_flag"][-1] & CUTOUT_FLAGS["outside_footprint"]
+    assert good.sum() == len(catalog) - 1
+    assert set(result["des_morphology"][good]) <= {"spiral", "elliptical"}
+    assert result.meta["AMBACKBN"] == "compact" and result.meta["AMSURVEY"] == "DES"
+    assert result.meta["AMPREFIX"] == "des_"
+    in_place = classify(catalog, mock.source("des"), classifier=mock_model, copy=False)
+    assert in_place is catalog and "p_spiral" in catalog.colnames
+
+
+@pytest.mark.parametrize("fmt,suffix", [("ascii.ecsv", ".ecsv"), ("fits", ".fits")])
+def test_columns_and_meta_survive_round_trips(mock, mock_model, tmp_path, fmt, suffix):
+    result = classify(mock.catalog("des")[:4], mock.source("des"), classifier=mock_model)
+    path = tmp_path / f"classified{suffix}"
+    result.write(path, format=fmt)
+    back = QTable.read(path, format=fmt)
+    np.testing.assert_allclose(np.asarray(back["p_spiral"]), np.asarray(result["p_spiral"]))
+    assert list(back["morphology"]) == list(result["morphology"])
+    assert back["p_spiral"].unit == u.dimensionless_unscaled
+    for key in ("AMBACKBN", "AMSHA256", "AMVERS", "AMTEMP", "AMDATE"):
+        assert str(back.meta[key]) == str(result.meta[key])
+
+
+def test_classify_skycoord_and_radius_column(mock, mock_model):
+    coords = SkyCoord(mock.truth["ra"][:3], mock.truth["dec"][:3])
+    result = classify(coords, mock.source("sdss"), classifier=mock_model)
+    assert isinstance(result, QTable) and len(result) == 3
+    table = Table(mock.catalog("sdss")[:3])
+    table["petroR90"] = [8.0, 9.0, 8.0] * u.arcsec
+    framed = classify(table, mock.source("sdss"), classifier=mock_model,
+                      radius_column="petroR90")
+    assert np.all(np.isfinite(framed["p_spiral"]))
+    with pytest.raises(InputError, match="radius_column"):
+        classify(table, mock.source("sdss"), classifier=mock_model, radius_column="nope")
+    with pytest.raises(InputError, match="source"):
+        classify(table, "DES_g.fits", classifier=mock_model)
+
+
+def test_predict_on_cutouts_and_positions_agree(mock, mock_model):
+    kwargs = {"size": 32}
+    catalog = mock.catalog("sdss")[:4]
+    cutouts = make_cutouts(mock.source("sdss"), catalog, **kwargs)
+    np.testing.assert_allclose(mock_model.predict_proba(cutouts),
+                               mock_model.predict_proba(catalog, source=mock.source("sdss"),
+                                                        cutout_kwargs=kwargs))
+
+
+def _write_images(folder, n=6):
+    rng = np.random.default_rng(0)
+    rows = ["filename,label"]
+    for i in range(n):
+        label = ("spiral", "elliptical", "other")[i % 3]
+        Image.fromarray((rng.random((40, 40, 3)) * 255).astype(np.uint8)).save(
+            folder / f"g{i}.jpeg")
+        rows.append(f"g{i}.jpeg,{label}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_csv_and_folder_inputs(tmp_path):
+    _write_images(tmp_path)
+    paths, labels = read_labels_csv(tmp_path / "labels.csv", classes=("elliptical", "spiral"))
+    assert len(paths) == 4 and "other" not in labels
+    images, found, _ = prepare_images(str(tmp_path / "labels.csv"), Preprocessing(16, 0.5),
+                                      classes=("elliptical", "spiral"))
+    assert images.shape == (4, 16, 16, 3) and found == labels
+    for label in ("spiral", "elliptical"):
+        (tmp_path / "classes" / label).mkdir(parents=True)
+        for i in range(2):
+            (tmp_path / "classes" / label / f"{i}.png").write_bytes(
+                (tmp_path / f"g{i}.jpeg").read_bytes())
+    images, found, _ = prepare_images(str(tmp_path / "classes"), Preprocessing(16, 1.0))
+    assert images.shape == (4, 16, 16, 3) and sorted(found) == ["elliptical"] * 2 + ["spiral"] * 2
+
+
+def test_bad_image_files(tmp_path):
+    _write_images(tmp_path)
+    (tmp_path / "g0.jpeg").write_bytes(b"")
+    with pytest.raises(InputError, match="g0.jpeg.*empty or not a readable"):
+        prepare_images(str(tmp_path / "labels.csv"), Preprocessing(16), classes=("spiral",))
+    (tmp_path / "g1.jpeg").unlink()
+    with pytest.raises(InputError, match="missing"):
+        read_labels_csv(tmp_path / "labels.csv", classes=("elliptical",))
+    (tmp_path / "bad.csv").write_text("name,class\nx,y\n")
+    with pytest.raises(InputError, match="'filename' and 'label'"):
+        read_labels_csv(tmp_path / "bad.csv")
+    with pytest.raises(InputError, match="cannot classify a dict"):
+        prepare_images({"a": 1}, Preprocessing(16))
