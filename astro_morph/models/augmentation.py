@@ -45,6 +45,7 @@ class GalaxyAugmentation(layers.Layer):
                       if zoom else None)
 
     def build(self, input_shape):
+        """Build the shift and zoom sub-layers."""
         for layer in (self._translate, self._zoom):
             if layer is not None:
                 layer.build(input_shape)
@@ -59,6 +60,7 @@ class GalaxyAugmentation(layers.Layer):
         return ops.where(bits[2], ops.flip(images, axis=2), images)
 
     def call(self, images, training=None):
+        """Transform ``images`` when ``training``; return them unchanged otherwise."""
         if not training:
             return images
         images = self._dihedral(images)
@@ -74,8 +76,10 @@ class GalaxyAugmentation(layers.Layer):
         return images
 
     def compute_output_shape(self, input_shape):
+        """The output has the input's shape."""
         return input_shape
 
     def get_config(self):
+        """Serialisable configuration (for .keras files)."""
         return {**super().get_config(), "shift": self.shift, "zoom": self.zoom,
                 "colour_jitter": self.colour_jitter, "seed": self.seed}

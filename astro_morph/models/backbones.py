@@ -62,6 +62,7 @@ class ImageNetPreprocess(layers.Layer):
         self.mode = mode
 
     def call(self, images):
+        """Rescale [0, 1] images for the backbone."""
         if self.mode == "tf":
             return images * 2.0 - 1.0
         if self.mode == "caffe":
@@ -73,6 +74,7 @@ class ImageNetPreprocess(layers.Layer):
         return images * 255.0
 
     def get_config(self):
+        """Serialisable configuration (for .keras files)."""
         return {**super().get_config(), "mode": self.mode}
 
 

@@ -71,11 +71,13 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         self.stages_ = []
 
     def on_train_begin(self, logs=None):
+        """Freeze the whole backbone: the head trains first."""
         set_trainable_groups(self.backbone, self.groups, 0)
         self._recompile(float(self.model.optimizer.learning_rate))
         self.stages_.append((0, 0))
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Apply the stage that starts at this epoch, if any."""
         for start, n_top, factor in self.schedule:
             if epoch == start:
                 rate = float(self.model.optimizer.learning_rate) * factor
@@ -112,9 +114,11 @@ class TimeBudget(keras.callbacks.Callback):
         self.stopped_ = False
 
     def on_train_begin(self, logs=None):
+        """Start the clock."""
         self._start = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
+        """Ask Keras to stop once the budget is spent."""
         if time.monotonic() - self._start > self.seconds:
             self.model.stop_training = True
             if not self.stopped_:
