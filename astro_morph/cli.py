@@ -51,22 +51,21 @@ def _train(args):
 def _evaluate(args):
     from astro_morph.evaluation import evaluate
     from astro_morph.models import MorphologyClassifier
-    from astro_morph.models.inputs import encode_labels, read_labels_csv
+    from astro_morph.models.inputs import encode_labels, load_image_files, read_labels_csv
 
     classifier = MorphologyClassifier.load(args.model)
-    paths, labels = read_labels_csv(args.labels, args.images, classifier.classes_)
-    from astro_morph.models.inputs import load_image_files
-    images = load_image_files(paths, classifier.preprocessing_)
-    proba = classifier.predict_proba(images)
-    positive = classifier.classes_.index("spiral") if "spiral" in classifier.classes_ else -1
-    truth = encode_labels(labels, classifier.classes_) == (positive % len(classifier.classes_))
-    table = evaluate(truth.astype(int), proba[:, positive], name=args.labels)
+    classes = classifier.classes_
+    paths, labels = read_labels_csv(args.labels, args.images, classes)
+    proba = classifier.predict_proba(load_image_files(paths, classifier.preprocessing_))
+    positive = classes.index("spiral") if "spiral" in classes else len(classes) - 1
+    truth = (encode_labels(labels, classes) == positive).astype(int)
+    table = evaluate(truth, proba[:, positive], name=args.labels)
     table.pprint(max_width=-1)
     if args.out:
         if args.out.endswith(".json"):
             import json
-            row = {name: (float(table[name][0]) if name not in ("test_set",) else
-                          str(table[name][0])) for name in table.colnames}
+            row = {name: table[name][0].item() if hasattr(table[name][0], "item")
+                   else str(table[name][0]) for name in table.colnames}
             with open(args.out, "w") as handle:
                 json.dump(row, handle, indent=1)
         else:
