@@ -59,17 +59,14 @@ class Preprocessing:
         """Read one JPEG/PNG file and return it cropped and resized, in [0, 1]."""
         try:
             with Image.open(path) as image:
-                image = image.convert("RGB")
-                side = int(round(min(image.size) * self.crop_fraction))
-                left, top = (image.width - side) // 2, (image.height - side) // 2
-                image = image.crop((left, top, left + side, top + side))
-                array = np.asarray(image.resize((self.input_size,) * 2, Image.BILINEAR))
+                array = np.asarray(image.convert("RGB"))
         except FileNotFoundError:
             raise InputError(f"image file {os.fspath(path)!r} does not exist.") from None
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(f"image file {os.fspath(path)!r} is empty or not a readable "
                              f"JPEG/PNG ({exc}); replace or remove it.") from exc
-        return array.astype(np.float32) / 255.0
+        # The same crop and resize as arrays get, so files and arrays cannot drift apart.
+        return self.apply(array[None].astype(np.float32) / 255.0)[0]
 
 
 def read_labels_csv(path, images_dir=None, classes=None):
