@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.dev0"
 
-from astro_morph.catalogs import crossmatch, parse_positions
+from astro_morph.catalogs import crossmatch, parse_positions, read_table, write_table
 from astro_morph.evaluation import evaluate
 from astro_morph.exceptions import (
     AstroMorphError,
@@ -24,13 +24,14 @@ from astro_morph.imaging import Cutouts, bands_to_rgb, make_cutouts
 from astro_morph.logger import log
 from astro_morph.models import MorphologyClassifier, classify
 from astro_morph.surveys import FITSImageSource, MockSurvey, SurveyInfo, parse_image_input
+from astro_morph.workflows import classify_catalog
 
 __all__ = [
     "__version__", "log",
     "AstroMorphError", "InputError", "FootprintError", "ModelFileError",
     "MissingDependencyError",
-    "parse_positions", "crossmatch",
+    "parse_positions", "crossmatch", "read_table", "write_table",
     "FITSImageSource", "SurveyInfo", "MockSurvey", "parse_image_input",
     "Cutouts", "make_cutouts", "bands_to_rgb",
-    "MorphologyClassifier", "classify", "evaluate",
+    "MorphologyClassifier", "classify", "classify_catalog", "evaluate",
 ]

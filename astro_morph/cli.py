@@ -5,6 +5,8 @@ import logging
 import os
 import sys
 
+import numpy as np
+
 from astro_morph.exceptions import AstroMorphError
 
 
@@ -27,7 +29,9 @@ def _train(args):
     import astropy.units as u
 
     from astro_morph.models import MorphologyClassifier
+    from astro_morph.models.io import check_model_path
 
+    check_model_path(args.out)  # a bad output path fails now, not after training
     if args.distributed:
         print("astro-morph: error: --distributed training arrives with Horovod support; "
               "train on one process for now.", file=sys.stderr)
@@ -38,7 +42,11 @@ def _train(args):
                                       verbose=0 if args.quiet else 2)
     history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
         else None
-    classifier.fit(args.labels, images_dir=args.images, history_path=history_png)
+    checkpoint = args.checkpoint_dir or args.out + ".checkpoint"
+    if os.path.isdir(checkpoint):
+        print(f"astro-morph train: resuming from {checkpoint}", file=sys.stderr)
+    classifier.fit(args.labels, images_dir=args.images, history_path=history_png,
+                   checkpoint_dir=checkpoint)
     classifier.save(args.out, training_data=args.description or args.labels)
     info = classifier.training_info_
     print(f"astro-morph train: {info['n_train']} training / {info['n_validation']} validation "
@@ -74,10 +82,9 @@ def _evaluate(args):
 
 
 def _classify(args):
-    from astropy.table import Table
-
-    from astro_morph.models import MorphologyClassifier, classify
+    from astro_morph.models import MorphologyClassifier
     from astro_morph.surveys import FITSImageSource
+    from astro_morph.workflows import classify_catalog
 
     images = {}
     for item in args.fits:
@@ -89,9 +96,11 @@ def _classify(args):
     source = FITSImageSource(images, survey=args.survey)
     classifier = (MorphologyClassifier.load(args.model) if args.model
                   else MorphologyClassifier.pretrained())
-    table = classify(Table.read(args.table), source, classifier=classifier, prefix=args.prefix)
-    table.write(args.out, overwrite=args.overwrite)
-    counts = {name: int((table[args.prefix + "morphology"] == name).sum())
+    table = classify_catalog(args.table, source, args.out, classifier=classifier,
+                             prefix=args.prefix, chunk_size=args.chunk_size,
+                             cutout_size=args.cutout_size, overwrite=args.overwrite)
+    column = table[args.prefix + "morphology"]
+    counts = {name: int(np.sum((column == name) & ~np.ma.getmaskarray(column)))
               for name in classifier.classes_}
     print(f"astro-morph classify: {len(table)} rows, {counts}; written to {args.out}")
     return 0
@@ -124,6 +133,9 @@ def build_parser():
                        help="data-parallel training with Horovod (under horovodrun)")
     train.add_argument("--description", help="training-data provenance stored in the model")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    train.add_argument("--checkpoint-dir",
+                       help="training state saved after each epoch (default: OUT.checkpoint); "
+                            "rerunning a killed command resumes from it")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model on labelled images")
@@ -142,6 +154,10 @@ def build_parser():
     classify.add_argument("--model", help="model file (default: the pretrained model)")
     classify.add_argument("--prefix", default="", help="prefix of the new columns")
     classify.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    classify.add_argument("--cutout-size", type=int, default=128,
+                          help="cutout side in pixels (the field is 100 arcsec wide)")
+    classify.add_argument("--chunk-size", type=int, default=10_000,
+                          help="rows per chunk; a killed run resumes after its last chunk")
     classify.set_defaults(run=_classify)
     return parser
 

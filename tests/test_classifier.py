@@ -141,6 +141,28 @@ def test_time_budget_stops_cleanly():
     assert clf.training_info_["epochs_run"] < 500
     assert clf.training_info_["seconds"] < 30
     assert TimeBudget(10).seconds == 10
+    steady = MorphologyClassifier(seed=0, input_size=16, epochs=500, batch_size=8, verbose=0,
+                                  time_budget=2 * u.s, patience=1000, anneal=False)
+    rates = steady.fit(images, labels).history_["learning_rate"]
+    np.testing.assert_allclose(rates, clf.learning_rate, rtol=1e-6)
+
+
+def test_time_budget_anneals_and_composes_with_other_schedules():
+    model = build_network_for_tests("compact", 16)[0]
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    budget = TimeBudget(100.0, anneal=True, floor=0.1)
+    budget.set_model(model)
+    budget.on_train_begin()
+    budget._start -= 50.0  # half the budget spent
+    budget.on_train_batch_begin(0)
+    np.testing.assert_allclose(float(model.optimizer.learning_rate), 0.5e-3, rtol=1e-3)
+    model.optimizer.learning_rate = 0.25e-3  # ReduceLROnPlateau halves it
+    budget._start -= 25.0  # three quarters spent
+    budget.on_train_batch_begin(1)
+    np.testing.assert_allclose(float(model.optimizer.learning_rate), 0.5e-3 * 0.25, rtol=1e-3)
+    budget._start -= 100.0  # overspent: the floor holds
+    budget.on_train_batch_begin(2)
+    np.testing.assert_allclose(float(model.optimizer.learning_rate), 0.5e-3 * 0.1, rtol=1e-3)
 
 
 def test_augmentation_is_a_symmetry_and_off_at_inference():

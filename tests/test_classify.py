@@ -5,7 +5,15 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 from PIL import Image
 
-from astro_morph import InputError, MockSurvey, MorphologyClassifier, classify, make_cutouts
+from astro_morph import (
+    InputError,
+    MockSurvey,
+    MorphologyClassifier,
+    classify,
+    make_cutouts,
+    read_table,
+    write_table,
+)
 from astro_morph.imaging import CUTOUT_FLAGS
 from astro_morph.models import Preprocessing, prepare_images, read_labels_csv
 
@@ -45,12 +53,13 @@ def test_classify_adds_columns_units_and_meta(mock, mock_model):
     assert in_place is catalog and "p_spiral" in catalog.colnames
 
 
-@pytest.mark.parametrize("fmt,suffix", [("ascii.ecsv", ".ecsv"), ("fits", ".fits")])
-def test_columns_and_meta_survive_round_trips(mock, mock_model, tmp_path, fmt, suffix):
+@pytest.mark.parametrize("suffix", [".ecsv", ".fits", ".vot"])
+def test_columns_and_meta_survive_round_trips(mock, mock_model, tmp_path, suffix):
     result = classify(mock.catalog("des")[:4], mock.source("des"), classifier=mock_model)
     path = tmp_path / f"classified{suffix}"
-    result.write(path, format=fmt)
-    back = QTable.read(path, format=fmt)
+    write_table(result, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary left
+    back = read_table(path)
     np.testing.assert_allclose(np.asarray(back["p_spiral"]), np.asarray(result["p_spiral"]))
     assert list(back["morphology"]) == list(result["morphology"])
     assert back["p_spiral"].unit == u.dimensionless_unscaled

@@ -7,7 +7,7 @@ from astropy.table import Table
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["parse_positions", "find_coordinate_columns"]
+__all__ = ["duplicate_rows", "parse_positions", "find_coordinate_columns"]
 
 # Column names that astronomers commonly use for right ascension and declination,
 # in order of preference (compared case-insensitively).
@@ -98,7 +98,7 @@ def _from_tuple(pair):
         raise InputError(f"could not make sky positions from (ra, dec): {exc}. " + _HOW) from exc
 
 
-def parse_positions(positions):
+def parse_positions(positions, unique=False):
     """Turn any supported description of sky positions into a 1-d ICRS SkyCoord.
 
     This is the single parser behind every astro_morph entry point that takes
@@ -110,6 +110,10 @@ def parse_positions(positions):
         A SkyCoord (scalar or array, any frame); a Table with a SkyCoord column
         or with RA/Dec columns (see `find_coordinate_columns`) in degrees or
         with angle units; or an ``(ra, dec)`` tuple of angle Quantities.
+    unique : bool
+        Refuse positions that repeat (within 0.01 arcsec): a catalog stacked
+        twice would be classified twice, or leak galaxies from training into
+        validation.
 
     Returns
     -------
@@ -155,4 +159,28 @@ def parse_positions(positions):
     if np.any(bad):
         raise InputError(f"{bad.sum()} position(s) are NaN or infinite (rows "
                          f"{np.flatnonzero(bad)[:10].tolist()}); remove or fix them first.")
+    if unique:
+        repeated = duplicate_rows(coords)
+        if len(repeated):
+            raise InputError(f"{len(repeated)} position(s) repeat an earlier row (rows "
+                             f"{repeated[:10].tolist()}); remove the duplicates first, e.g. "
+                             "with astropy.table.unique(table, keys=['ra', 'dec']).")
     return coords
+
+
+def duplicate_rows(coords, tolerance=0.01 * u.arcsec):
+    """Indices of positions that repeat an earlier one to within ``tolerance``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from astropy.coordinates import SkyCoord
+    >>> duplicate_rows(SkyCoord([1, 2, 1] * u.deg, [0, 0, 0] * u.deg)).tolist()
+    [2]
+    """
+    # Round the unit vectors on a grid of the tolerance: equal cells are repeats
+    # (a pair straddling a cell edge is missed, which only makes this lenient).
+    step = tolerance.to_value(u.rad)
+    xyz = np.round(coords.cartesian.xyz.value / step).astype(np.int64).T
+    _, first, inverse = np.unique(xyz, axis=0, return_index=True, return_inverse=True)
+    return np.flatnonzero(first[inverse.ravel()] != np.arange(len(coords)))

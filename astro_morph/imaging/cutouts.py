@@ -240,6 +240,7 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
     scale = parse_pixel_scale(pixel_scale)
     size = parse_size(size, scale)
     max_shift = parse_size(max_recenter_shift, scale) if recenter else 0
+    source.prefetch(coords, bands)
 
     data = np.zeros((len(coords), size, size, len(bands)), dtype=np.float32)
     flags = np.zeros(len(coords), dtype=np.int32)

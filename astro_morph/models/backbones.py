@@ -88,7 +88,7 @@ def _applications(constructor, mode):
     return build
 
 
-def compact_cnn(input_shape, weights=None, filters=(24, 48, 96, 128)):
+def compact_cnn(input_shape, weights=None, filters=(16, 32, 64, 128)):
     """A small VGG-style CNN that trains from scratch on a CPU in minutes.
 
     Four blocks of two 3x3 convolutions with batch normalisation and max pooling.

@@ -68,18 +68,24 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         self.schedule = sorted(schedule)
         self.groups = layer_groups(backbone, n_groups)
         self.compile_kwargs = compile_kwargs or {}
+        self.initial_epoch = 0
         self.stages_ = []
 
     def on_train_begin(self, logs=None):
-        """Freeze the whole backbone: the head trains first."""
-        set_trainable_groups(self.backbone, self.groups, 0)
-        self._recompile(float(self.model.optimizer.learning_rate))
-        self.stages_.append((0, 0))
+        """Freeze the whole backbone (the head trains first), or, when training
+        resumes at ``initial_epoch``, apply the stage in effect then."""
+        n_top, rate = 0, float(self.model.optimizer.learning_rate)
+        for start, top, factor in self.schedule:
+            if start <= self.initial_epoch:
+                n_top, rate = top, rate * factor
+        set_trainable_groups(self.backbone, self.groups, n_top)
+        self._recompile(rate)
+        self.stages_.append((self.initial_epoch, len(self.backbone.trainable_weights)))
 
     def on_epoch_begin(self, epoch, logs=None):
         """Apply the stage that starts at this epoch, if any."""
         for start, n_top, factor in self.schedule:
-            if epoch == start:
+            if epoch == start and epoch > self.initial_epoch:
                 rate = float(self.model.optimizer.learning_rate) * factor
                 set_trainable_groups(self.backbone, self.groups, n_top)
                 self._recompile(rate)
@@ -95,27 +101,67 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training cleanly once a wall-clock budget is spent.
+    """Stop training cleanly once a wall-clock budget is spent, annealing towards it.
 
     Checked after every batch; the epoch in progress ends early and callbacks
-    such as early stopping still restore the best weights.
+    such as early stopping still restore the best weights. With ``anneal``,
+    the learning rate also decays linearly with the fraction of the budget
+    spent, to ``floor`` times its value at the end (budget-aware training,
+    Li, Yumer & Ramanan 2020: a run that knows its budget ends converged
+    rather than cut off mid-descent). Changes made by other callbacks
+    (ReduceLROnPlateau, progressive unfreezing) compose with the decay.
 
     Parameters
     ----------
     seconds : float
         Budget in seconds, counted from the start of training.
+    anneal : bool
+        Decay the learning rate over the budget.
+    floor : float
+        Fraction of the learning rate left when the budget is spent.
+    already_spent : float
+        Seconds of the budget spent by an earlier, interrupted run.
+
+    Examples
+    --------
+    >>> TimeBudget(600).seconds
+    600.0
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, anneal=False, floor=0.02, already_spent=0.0):
         super().__init__()
         if not seconds > 0:
             raise InputError(f"time_budget must be positive, got {seconds}.")
         self.seconds = float(seconds)
+        self.anneal = anneal
+        self.floor = float(floor)
+        self.already_spent = float(already_spent)
         self.stopped_ = False
 
     def on_train_begin(self, logs=None):
         """Start the clock."""
-        self._start = time.monotonic()
+        self._start = time.monotonic() - self.already_spent
+        self._set_rate = self._factor = None
+
+    def state(self):
+        """What a checkpoint must keep for the decay to continue where it was."""
+        return {name: getattr(self, name, None) for name in ("_base", "_factor", "_set_rate")}
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Set the learning rate for the fraction of the budget spent."""
+        if not self.anneal:
+            return
+        optimizer = self.model.optimizer
+        current = float(optimizer.learning_rate)
+        if self._set_rate is None or not np.isclose(current, self._set_rate, rtol=1e-5):
+            # First batch, or another callback changed the rate: that is the new base.
+            self._base = current / (self._factor or 1.0)
+        spent = (time.monotonic() - self._start) / self.seconds
+        self._factor = max(self.floor, 1.0 - spent)
+        self._set_rate = self._base * self._factor
+        optimizer.learning_rate = self._set_rate
+        # Read back what the optimizer stores (float32), so the comparison above is exact.
+        self._set_rate = float(optimizer.learning_rate)
 
     def on_train_batch_end(self, batch, logs=None):
         """Ask Keras to stop once the budget is spent."""

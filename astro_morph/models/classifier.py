@@ -5,14 +5,18 @@ import time
 import keras
 import numpy as np
 from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
+from astro_morph.catalogs import parse_positions
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 from astro_morph.models.backbones import get_backbone
 from astro_morph.models.calibration import calibrated_probabilities, dihedral_views, fit_temperature
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
+from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
 from astro_morph.models.inputs import Preprocessing, encode_labels, prepare_images
 from astro_morph.models.network import build_network
 
@@ -78,6 +82,10 @@ class MorphologyClassifier:
         Central fraction of each image kept (see `Preprocessing`).
     tta : bool
         Average predictions over the 8 rotations/flips.
+    anneal : bool
+        With a ``time_budget``, decay the learning rate linearly over the
+        budget (see `~astro_morph.models.TimeBudget`), so a budgeted run ends
+        converged; ReduceLROnPlateau still halves it on plateaus.
     verbose : int
         Keras verbosity during `fit` (0 silent, 1 progress bar, 2 one line per epoch).
 
@@ -96,7 +104,8 @@ class MorphologyClassifier:
                  classes=("elliptical", "spiral"), seed=0, epochs=60, batch_size=32,
                  learning_rate=1.5e-3, validation_fraction=0.15, patience=10, time_budget=None,
                  augment=True, colour_jitter=0.0, class_weight=None,
-                 unfreeze_schedule="auto", crop_fraction=0.35, tta=True, verbose=1):
+                 unfreeze_schedule="auto", crop_fraction=0.35, tta=True, anneal=True,
+                 verbose=1):
         self.backbone = backbone
         self.input_size = input_size
         self.weights = weights
@@ -114,6 +123,7 @@ class MorphologyClassifier:
         self.unfreeze_schedule = unfreeze_schedule
         self.crop_fraction = crop_fraction
         self.tta = tta
+        self.anneal = anneal
         self.verbose = verbose
 
     # -- helpers ------------------------------------------------------------------
@@ -123,7 +133,7 @@ class MorphologyClassifier:
             "backbone", "input_size", "weights", "classes", "seed", "epochs", "batch_size",
             "learning_rate", "validation_fraction", "patience", "time_budget", "augment",
             "colour_jitter", "class_weight", "unfreeze_schedule", "crop_fraction", "tta",
-            "verbose")}
+            "anneal", "verbose")}
 
     def _check_params(self):
         spec = get_backbone(self.backbone)
@@ -181,7 +191,7 @@ class MorphologyClassifier:
 
     # -- learning -----------------------------------------------------------------
     def fit(self, X, y=None, *, source=None, images_dir=None, cutout_kwargs=None,
-            history_path=None):
+            history_path=None, checkpoint_dir=None):
         """Train on labelled images.
 
         Parameters
@@ -200,6 +210,11 @@ class MorphologyClassifier:
             Options of `~astro_morph.make_cutouts` for positions.
         history_path : str, optional
             Write the training curves there as a PNG.
+        checkpoint_dir : str, optional
+            Save the whole training state there after every epoch. If a run
+            is killed, the same call resumes after its last finished epoch
+            (with the same data and hyper-parameters; another run's folder
+            raises `~astro_morph.InputError`). Removed once `fit` succeeds.
 
         Returns
         -------
@@ -207,6 +222,8 @@ class MorphologyClassifier:
         """
         started = time.monotonic()
         preprocessing = self._check_params()
+        if source is not None and isinstance(X, (Table, SkyCoord)):
+            parse_positions(X, unique=True)  # a repeated galaxy would leak into validation
         images, found, _ = prepare_images(X, preprocessing, source=source,
                                           images_dir=images_dir, classes=self.classes,
                                           cutout_kwargs=cutout_kwargs)
@@ -234,27 +251,44 @@ class MorphologyClassifier:
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                               patience=max(1, self.patience // 2), min_lr=1e-5),
         ]
+        checkpoint = None
+        if checkpoint_dir is not None:
+            params = {k: v for k, v in self.get_params().items()
+                      if k not in ("verbose", "time_budget", "epochs")}
+            checkpoint = TrainingCheckpoint(
+                checkpoint_dir, training_fingerprint(images, labels, params))
+        initial_epoch = checkpoint.initial_epoch if checkpoint else 0
         schedule = self._schedule()
         if schedule:
-            callbacks.append(ProgressiveUnfreezing(backbone, schedule, compile_kwargs=_LOSS))
+            unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=_LOSS)
+            unfreezing.initial_epoch = initial_epoch
+            callbacks.append(unfreezing)
         budget = _seconds(self.time_budget)
         if budget is not None:
             # Leave room for calibration after training, inside the same budget.
             remaining = budget - (time.monotonic() - started) - 0.05 * budget
-            callbacks.append(TimeBudget(max(remaining, 1.0)))
+            callbacks.append(TimeBudget(
+                max(remaining, 1.0), anneal=self.anneal,
+                already_spent=checkpoint.seconds_spent if checkpoint else 0.0))
+        if checkpoint is not None:
+            checkpoint.callbacks = [c for c in callbacks
+                                    if not isinstance(c, ProgressiveUnfreezing)]
+            callbacks.append(checkpoint)  # last: it restores the others' counters
         class_weight = None
         if self.class_weight == "balanced":
             weights = compute_class_weight("balanced", classes=np.unique(train_y), y=train_y)
             class_weight = {int(c): float(w) for c, w in zip(np.unique(train_y), weights)}
         history = model.fit(train_x, train_y, validation_data=(val_x, val_y),
-                            epochs=self.epochs, batch_size=self.batch_size,
+                            epochs=max(self.epochs, initial_epoch),
+                            initial_epoch=initial_epoch, batch_size=self.batch_size,
                             class_weight=class_weight, callbacks=callbacks, verbose=self.verbose,
                             shuffle=True)
+        history = checkpoint.history if checkpoint else history.history
 
         self.model_ = model
         self.preprocessing_ = preprocessing
         self.classes_ = tuple(self.classes)
-        self.history_ = {k: [float(v) for v in values] for k, values in history.history.items()}
+        self.history_ = {k: [float(v) for v in values] for k, values in history.items()}
         self.temperature_ = 1.0
         self.temperature_ = fit_temperature(self._logits(val_x), val_y)
         self.training_info_ = {
@@ -264,6 +298,8 @@ class MorphologyClassifier:
             "seconds": round(time.monotonic() - started, 1),
             "data": str(X) if isinstance(X, str) else type(X).__name__,
         }
+        if checkpoint is not None:
+            checkpoint.remove()
         if history_path is not None:
             from astro_morph.evaluation import plot_history
             plot_history(self.history_, history_path)
@@ -277,11 +313,19 @@ class MorphologyClassifier:
         return np.asarray(self.model_.predict(images, batch_size=batch_size, verbose=0),
                           dtype=np.float64)
 
-    def _view_probabilities(self, images):
+    def _view_probabilities(self, images, block=1024):
         """(n_views, N, n_classes) calibrated probabilities over the TTA views."""
-        views = dihedral_views(images) if self.tta else [images]
-        return np.stack([calibrated_probabilities(self._logits(np.ascontiguousarray(v)),
-                                                  self.temperature_) for v in views])
+        if not len(images):
+            return np.zeros((8 if self.tta else 1, 0, len(self.classes_)))
+        blocks = []
+        for start in range(0, len(images), block):
+            part = images[start:start + block]
+            views = dihedral_views(part) if self.tta else [part]
+            # One predict call over all views: Keras' per-call overhead is paid once.
+            logits = self._logits(np.concatenate(views, axis=0))
+            proba = calibrated_probabilities(logits, self.temperature_)
+            blocks.append(proba.reshape(len(views), len(part), -1))
+        return np.concatenate(blocks, axis=1)
 
     def _images(self, X, source=None, cutout_kwargs=None):
         self._check_fitted()

@@ -12,7 +12,8 @@ from astro_morph.exceptions import InputError
 from astro_morph.imaging import CUTOUT_FLAGS
 from astro_morph.surveys import ImageSource
 
-__all__ = ["classify", "FRAMING"]
+__all__ = ["classify", "FRAMING", "framing_fields", "classification_columns",
+           "classification_meta"]
 
 #: Default cutout framing for classification: Galaxy Zoo JPEGs show a field ten
 #: Petrosian R90 wide; without a radius column we frame a fixed 100 arcsec field
@@ -25,7 +26,8 @@ def _versions():
                      for name in ("astro_morph", "keras", "tensorflow", "astropy", "numpy"))
 
 
-def _meta(classifier, source, size_pixels, prefix):
+def classification_meta(classifier, source, size_pixels, prefix):
+    """Provenance of a classification, as Table ``meta`` entries."""
     # Keys of at most 8 characters, scalar values: they survive FITS headers too.
     info = getattr(classifier, "provenance_", {})
     return {
@@ -78,27 +80,52 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=FR
         ``AMTRAIN``, ``AMBANDS``, ``AMSURVEY``, ``AMCUTPIX``, ``AMTEMP``,
         ``AMPREFIX``, ``AMDATE``, ``AMVERS``: short so that FITS headers keep them).
     """
+    classifier = _fitted(classifier)
+    _check_source(source)
+    coords = parse_positions(table, unique=True)
+    out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
+        table.copy() if copy else table)
+    fields = framing_fields(out, len(coords), framing, radius_column)
+    new = classification_columns(classifier, source, coords, fields, cutout_size=cutout_size,
+                                 batch_size=batch_size)
+    for name, column in new.items():
+        out[prefix + name] = column
+    out.meta.update(classification_meta(classifier, source, cutout_size, prefix))
+    return out
+
+
+def _fitted(classifier):
     if classifier is None:
         from astro_morph.models.classifier import MorphologyClassifier
         classifier = MorphologyClassifier.pretrained()
     classifier._check_fitted()
+    return classifier
+
+
+def _check_source(source):
     if not isinstance(source, ImageSource):
         raise InputError("classify needs source=an image source, e.g. FITSImageSource({...}).")
-    coords = parse_positions(table)
-    out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
-        table.copy() if copy else table)
+
+
+def framing_fields(table, n_rows, framing=FRAMING, radius_column=None):
+    """Width in arcsec of the sky field shown for each row (10 R90, or ``framing``)."""
     if radius_column is not None:
-        if radius_column not in out.colnames:
+        if not isinstance(table, Table) or radius_column not in table.colnames:
             raise InputError(f"radius_column {radius_column!r} is not a column of the table.")
-        radius = out[radius_column]
+        radius = table[radius_column]
         if getattr(radius, "unit", None) is not None:
             radius = u.Quantity(radius).to_value(u.arcsec)
         fields = 10 * np.asarray(radius, dtype=float)
     else:
-        fields = np.full(len(coords), framing.to_value(u.arcsec))
+        fields = np.full(n_rows, u.Quantity(framing, u.arcsec).value)
     if not np.all(np.isfinite(fields) & (fields > 0)):
         raise InputError("framing / radii must be positive and finite.")
+    return fields
 
+
+def classification_columns(classifier, source, coords, fields, *, cutout_size=128,
+                           batch_size=256):
+    """The morphology columns (without prefix) for ``coords`` framed in ``fields`` arcsec."""
     n_classes = len(classifier.classes_)
     mean = np.full((len(coords), n_classes), np.nan)
     spread = np.full((len(coords), n_classes), np.nan)
@@ -121,7 +148,7 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=FR
     p_spiral = mean[:, spiral]
     std = spread[:, spiral]
     names = np.asarray(classifier.classes_)[np.argmax(np.nan_to_num(mean, nan=-1), axis=1)]
-    new = {
+    return {
         "p_spiral": MaskedColumn(p_spiral, mask=bad, unit=u.dimensionless_unscaled,
                                  description="calibrated probability of a spiral (TTA mean)"),
         "p_elliptical": MaskedColumn(mean[:, elliptical], mask=bad,
@@ -134,7 +161,3 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=FR
                                   description="p_spiral +- its spread straddles 0.5"),
         "flag": MaskedColumn(flags, description="cutout flags (astro_morph CUTOUT_FLAGS bits)"),
     }
-    for name, column in new.items():
-        out[prefix + name] = column
-    out.meta.update(_meta(classifier, source, cutout_size, prefix))
-    return out

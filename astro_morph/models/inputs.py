@@ -84,12 +84,17 @@ def read_labels_csv(path, images_dir=None, classes=None):
     if not os.path.isfile(path):
         raise InputError(f"labels file {os.fspath(path)!r} does not exist.")
     base = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(path))
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"filename", "label"} <= set(reader.fieldnames):
-            raise InputError(f"{os.fspath(path)!r} must be a CSV with 'filename' and 'label' "
-                             f"columns; its header is {reader.fieldnames}.")
-        rows = list(reader)
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"filename", "label"} <= set(reader.fieldnames):
+                raise InputError(f"{os.fspath(path)!r} must be a CSV with 'filename' and "
+                                 f"'label' columns; its header is {reader.fieldnames}.")
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{os.fspath(path)!r} is not a text CSV of filename,label rows "
+                         f"({exc}); pass a labels CSV, an image folder or an image file.") \
+            from exc
     kept = [r for r in rows if classes is None or r["label"] in classes]
     if len(kept) < len(rows):
         log.info("%s: skipped %d rows whose label is not one of %s", path,
@@ -154,9 +159,9 @@ def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=No
     Parameters
     ----------
     X : array, str, path-like, `~astropy.table.Table`, SkyCoord or `~astro_morph.Cutouts`
-        An (N, H, W, 3) batch (uint8 or [0, 1] floats); a labels CSV or a folder
-        of JPEG/PNG images (one sub-folder per class for labels); a Table with
-        a ``filename`` column; positions (Table or SkyCoord) together with an
+        An (N, H, W, 3) batch (uint8 or [0, 1] floats); one JPEG/PNG file; a
+        labels CSV or a folder of JPEG/PNG images (one sub-folder per class for
+        labels); a Table with a ``filename`` column; positions (Table or SkyCoord) together with an
         image ``source`` (cutouts and colour made by the imaging pipeline,
         e.g. from FITS files through `~astro_morph.FITSImageSource`); or Cutouts.
     preprocessing : `Preprocessing`
@@ -181,6 +186,8 @@ def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=No
     if isinstance(X, (str, os.PathLike)):
         if os.path.isdir(X):
             paths, labels = _folder(X, classes)
+        elif os.fspath(X).lower().endswith(_IMAGE_EXTENSIONS):
+            paths, labels = [os.fspath(X)], [None]
         else:
             paths, labels = read_labels_csv(X, images_dir, classes)
         labels = None if any(lab is None for lab in labels) else labels

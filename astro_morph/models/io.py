@@ -13,8 +13,8 @@ from astro_morph.exceptions import ModelFileError
 from astro_morph.models import augmentation, backbones  # noqa: F401  (register layers)
 from astro_morph.models.inputs import Preprocessing
 
-__all__ = ["save_classifier", "load_classifier", "load_pretrained", "PRETRAINED_FILE",
-           "model_checksum"]
+__all__ = ["save_classifier", "check_model_path", "load_classifier", "load_pretrained",
+           "PRETRAINED_FILE", "model_checksum"]
 
 #: The pretrained model shipped inside the package.
 PRETRAINED_FILE = "gz1_compact.keras"
@@ -33,6 +33,19 @@ def model_checksum(path):
         return _sha256(archive.read(_WEIGHTS_NAME))
 
 
+def check_model_path(path):
+    """Refuse, before any training, a model path that `save_classifier` could not write."""
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ModelFileError(f"model files must end in .keras, got {path!r}; "
+                             "name the output e.g. model.keras.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ModelFileError(f"cannot write {path!r}: its folder {folder!r} does not exist "
+                             "or is not writable.")
+    return path
+
+
 def save_classifier(classifier, path, **provenance):
     """Write a fitted classifier to ``path`` (a ``.keras`` zip) atomically.
 
@@ -41,9 +54,7 @@ def save_classifier(classifier, path, **provenance):
     SHA-256 of the weights and any ``provenance`` given) is added to the same
     zip as ``astro_morph.json``. The file appears only once complete.
     """
-    path = os.fspath(path)
-    if not path.endswith(".keras"):
-        raise ModelFileError(f"model files must end in .keras, got {path!r}.")
+    path = check_model_path(path)
     folder = os.path.dirname(os.path.abspath(path))
     handle, tmp = tempfile.mkstemp(suffix=".keras", dir=folder)
     os.close(handle)

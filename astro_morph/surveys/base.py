@@ -84,5 +84,20 @@ class ImageSource:
         """Return the `BandImage` objects in ``band`` that may cover ``coords``."""
         raise NotImplementedError
 
+    def prefetch(self, coords, bands):
+        """Prepare for cutting ``coords`` in ``bands`` (called once per batch).
+
+        `~astro_morph.make_cutouts` calls this before cutting galaxy by galaxy,
+        so that archive sources can look up many positions in one request.
+        Local sources have nothing to do.
+        """
+
+    def identity(self):
+        """A string that changes when the images behind this source change.
+
+        Used to tell whether an interrupted classification may be resumed.
+        """
+        return repr(self)
+
     def __repr__(self):
         return f"<{type(self).__name__} {self.survey.name} bands={''.join(self.bands)}>"

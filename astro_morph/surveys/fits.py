@@ -256,3 +256,13 @@ class FITSImageSource(ImageSource):
         self.check_bands((band,))
         return self._images[band]
 
+    def identity(self):
+        """The survey, and each image's origin, shape, zero point and WCS centre."""
+        parts = [repr(self)]
+        for band in self.bands:
+            for image in self._images[band]:
+                centre = image.wcs.wcs.crval
+                parts.append(f"{band}:{image.label}:{image.data.shape}:{image.zero_point}:"
+                             f"{centre[0]:.7f},{centre[1]:.7f}:{float(np.nansum(image.data)):.6e}")
+        return "|".join(parts)
+

@@ -1,6 +1,8 @@
-"""Workflows: end-to-end runs built only on the public API (the demo, ...)."""
+"""Workflows: end-to-end runs built only on the public API (the demo, catalogs to files...)."""
 
+from astro_morph.workflows.catalog import *  # noqa: F401,F403
+from astro_morph.workflows.catalog import __all__ as _catalog_all
 from astro_morph.workflows.demo import *  # noqa: F401,F403
 from astro_morph.workflows.demo import __all__ as _demo_all
 
-__all__ = [*_demo_all]
+__all__ = [*_catalog_all, *_demo_all]
