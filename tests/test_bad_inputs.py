@@ -201,6 +201,12 @@ def _(tmp_path, model):
     MorphologyClassifier(verbose=0).fit(np.zeros((8, 32, 32, 3), "float32"), ["spiral"] * 5)
 
 
+@case("a class with a single labelled image", InputError, "at least 2 examples")
+def _(tmp_path, model):
+    MorphologyClassifier(verbose=0).fit(np.zeros((3, 32, 32, 3), "float32"),
+                                        ["spiral", "elliptical", "spiral"])
+
+
 @case("unknown backbone", InputError, "unknown backbone.*choose one of")
 def _(tmp_path, model):
     MorphologyClassifier(backbone="vgg99", verbose=0).fit(np.zeros((4, 32, 32, 3), "float32"),

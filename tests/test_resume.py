@@ -193,6 +193,9 @@ def test_interrupted_fit_continues_from_its_last_epoch(tmp_path, monkeypatch):
     assert epochs_seen == [2, 3, 4]  # continues, does not restart
     assert resumed.training_info_["epochs_run"] == 5
     assert resumed.history_["loss"][:2] == state["history"]["loss"]
+    # Adam's state came back too: its step count covers all five epochs.
+    steps = 5 * -(-resumed.training_info_["n_train"] // params["batch_size"])
+    assert int(resumed.model_.optimizer.iterations.numpy()) == steps
     assert not checkpoint.exists()
 
 

@@ -106,13 +106,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if self._state is None:
             return
         folder = os.path.join(self.directory, self._state["folder"])
-        self.model.load_weights(os.path.join(folder, "model.weights.h5"))
         optimizer = self.model.optimizer
         if not optimizer.built:
+            # The weights file of a compiled model holds the optimizer's variables
+            # (Adam's moments, the step count, the learning rate): build it to receive them.
             optimizer.build(self.model.trainable_variables)
-        for variable, value in zip(optimizer.variables,
-                                   _load_arrays(os.path.join(folder, "optimizer.npz"))):
-            variable.assign(value)
+        self.model.load_weights(os.path.join(folder, "model.weights.h5"))
         for callback in self.callbacks:
             saved = self._state["callbacks"].get(type(callback).__name__, {})
             for name, value in saved.items():
@@ -130,8 +129,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         path = os.path.join(self.directory, folder)
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path)
-        self.model.save_weights(os.path.join(path, "model.weights.h5"))
-        _save_arrays(os.path.join(path, "optimizer.npz"), self.model.optimizer.variables)
+        self.model.save_weights(os.path.join(path, "model.weights.h5"))  # optimizer included
         counters = {}
         for callback in self.callbacks:
             name = type(callback).__name__

@@ -240,9 +240,11 @@ class MorphologyClassifier:
                              f"for {list(self.classes)}.")
 
         keras.utils.set_random_seed(self.seed)
+        # At least one validation image per class (every class has two or more, and
+        # the fraction is under a half, so each class keeps one for training too).
+        n_val = max(int(np.ceil(self.validation_fraction * len(labels))), len(self.classes))
         train_x, val_x, train_y, val_y = train_test_split(
-            images, labels, test_size=self.validation_fraction, stratify=labels,
-            random_state=self.seed)
+            images, labels, test_size=n_val, stratify=labels, random_state=self.seed)
         model, backbone = self._build(preprocessing)
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), **_LOSS)
         callbacks = [

@@ -60,8 +60,9 @@ def save_classifier(classifier, path, **provenance):
     os.close(handle)
     try:
         # An uncompiled copy: the file holds the weights, not the optimiser's state
-        # (a third of the size for Adam), which prediction never needs.
-        model = keras.models.clone_model(classifier.model_)
+        # (a third of the size for Adam), which prediction never needs. (clone_model
+        # would keep the compiled optimizer; a model rebuilt from its config has none.)
+        model = keras.Model.from_config(classifier.model_.get_config())
         model.set_weights(classifier.model_.get_weights())
         model.save(tmp, overwrite=True)
         params = classifier.get_params()
@@ -80,6 +81,9 @@ def save_classifier(classifier, path, **provenance):
         }
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(_CONFIG_NAME, json.dumps(config, indent=1))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; a model file is not
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -30,7 +30,7 @@ def tan_wcs(coord, size, pixel_scale):
     >>> import astropy.units as u
     >>> from astropy.coordinates import SkyCoord
     >>> wcs = tan_wcs(SkyCoord(27.952 * u.deg, 0.2635 * u.deg), 101, 0.263 * u.arcsec)
-    >>> [round(v, 4) for v in wcs.wcs.crval]
+    >>> [round(float(v), 4) for v in wcs.wcs.crval]
     [27.952, 0.2635]
     """
     wcs = WCS(naxis=2)
