@@ -4,9 +4,9 @@ from urllib.parse import urlencode
 
 import numpy as np
 from astropy import units as u
-from astropy.wcs import WCS
 
 from astro_morph.exceptions import InputError
+from astro_morph.imaging.grid import cutout_wcs
 from astro_morph.surveys.archive import (
     CutoutService,
     EmptyResultError,
@@ -17,30 +17,9 @@ from astro_morph.surveys.archive import (
 from astro_morph.surveys.base import BandImage, ImageSource
 from astro_morph.surveys.fits import parse_image_input
 
-__all__ = ["DES", "tan_wcs"]
+__all__ = ["DES"]
 
 _SERVICE = "CDS hips2fits (DES DR2 HiPS)"
-
-
-def tan_wcs(coord, size, pixel_scale):
-    """A north-up TAN WCS of ``size`` x ``size`` pixels centred on ``coord``.
-
-    Examples
-    --------
-    >>> import astropy.units as u
-    >>> from astropy.coordinates import SkyCoord
-    >>> wcs = tan_wcs(SkyCoord(27.952 * u.deg, 0.2635 * u.deg), 101, 0.263 * u.arcsec)
-    >>> [round(float(v), 4) for v in wcs.wcs.crval]
-    [27.952, 0.2635]
-    """
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.crval = [coord.ra.deg, coord.dec.deg]
-    wcs.wcs.crpix = [(size + 1) / 2, (size + 1) / 2]
-    scale = u.Quantity(pixel_scale, u.arcsec).to_value(u.deg)
-    wcs.wcs.cdelt = [-scale, scale]
-    wcs.pixel_shape = (size, size)
-    return wcs
 
 
 class DES(CutoutService, ImageSource):
@@ -91,7 +70,7 @@ class DES(CutoutService, ImageSource):
         scale = self.survey.pixel_scale.to_value(u.arcsec / u.pixel)
         size = int(np.ceil(self.field.to_value(u.arcsec) / scale)) | 1
         payload = hips2fits.query_with_wcs(hips=self.hips.format(band=band),
-                                           wcs=tan_wcs(coord, size, scale * u.arcsec),
+                                           wcs=cutout_wcs(coord, size, scale),
                                            format="fits", get_query_payload=True)
         server = hips2fits.server
         server = server[0] if isinstance(server, (list, tuple)) else server
