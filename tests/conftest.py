@@ -3,6 +3,7 @@
 import os
 import pathlib
 
+import numpy as np
 import pytest
 
 from astro_morph.surveys import MockSurvey
@@ -43,3 +44,26 @@ def pytest_terminal_summary(terminalreporter):
     if count:
         terminalreporter.write_line(f"bad-input suite: {count} distinct bad inputs, each "
                                     "answered by an astro_morph error naming the fix")
+
+
+@pytest.fixture
+def labelled_folder():
+    """Write a folder of small labelled images and its labels.csv; returns the CSV path.
+
+    Ellipticals carry a red square, spirals (and "other") a blue one, on faint noise:
+    learnable in a few epochs.
+    """
+    def write(folder, n=16, classes=("spiral", "elliptical"), side=32, suffix=".png"):
+        from PIL import Image
+        rng = np.random.default_rng(0)
+        rows = ["filename,label"]
+        low, high = side * 3 // 8, side * 5 // 8
+        for i in range(n):
+            label = classes[i % len(classes)]
+            image = (rng.random((side, side, 3)) * 60).astype(np.uint8)
+            image[low:high, low:high, 0 if label == "elliptical" else 2] = 250
+            Image.fromarray(image).save(folder / f"{i}{suffix}")
+            rows.append(f"{i}{suffix},{label}")
+        (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+        return folder / "labels.csv"
+    return write

@@ -33,22 +33,9 @@ def test_console_entry_point_help():
     assert "demo" in result.stdout
 
 
-def _labelled_folder(folder, n=16):
-    from PIL import Image
-    rng = np.random.default_rng(0)
-    rows = ["filename,label"]
-    for i in range(n):
-        label = ("spiral", "elliptical", "other")[i % 3]
-        image = (rng.random((48, 48, 3)) * 60).astype(np.uint8)
-        image[18:30, 18:30, 0 if label == "elliptical" else 2] = 250
-        Image.fromarray(image).save(folder / f"{i}.jpeg")
-        rows.append(f"{i}.jpeg,{label}")
-    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
-    return folder / "labels.csv"
-
-
-def test_train_evaluate_classify_commands(tmp_path, capsys, mock_survey):
-    labels = _labelled_folder(tmp_path)
+def test_train_evaluate_classify_commands(tmp_path, capsys, mock_survey, labelled_folder):
+    labels = labelled_folder(tmp_path, classes=("spiral", "elliptical", "other"), side=48,
+                             suffix=".jpeg")
     model = tmp_path / "m.keras"
     assert main(["train", "--labels", str(labels), "--out", str(model), "--epochs", "2",
                  "--time-budget", "1", "--quiet"]) == 0

@@ -27,6 +27,26 @@ def model(mock):
     return clf.fit(mock.catalog("sdss"), source=mock.source("sdss"), cutout_kwargs={"size": 32})
 
 
+def _kill_when(command, log_path, count, progress, timeout=240):
+    """Start ``command``; SIGKILL it once ``progress()`` reaches ``count``. Returns the
+    progress read last (the command must still be running then)."""
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+    deadline, reached = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            reached = progress()
+        except (OSError, ValueError, KeyError):
+            reached = 0  # the progress file is not written yet
+        if reached >= count:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, log_path.read_text()[-2000:]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return reached
+
+
 def _same_rows(a, b, prefix=""):
     """Same rows in the same order; probabilities equal up to batch-size rounding."""
     assert list(a["truth_id"]) == list(b["truth_id"])
@@ -117,22 +137,8 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(mock, model, t
     out = tmp_path / "killed.ecsv"
     record_path = tmp_path / "killed.ecsv.partial" / "progress.json"
     kill_after = int(np.random.default_rng().integers(1, 20))  # a random point in the run
-    log_path = tmp_path / "killed.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command(out), stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    done = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            done = len(json.loads(record_path.read_text())["done"])
-        except (OSError, ValueError, KeyError):
-            done = 0
-        if done >= kill_after:
-            break
-        time.sleep(0.01)
-    assert process.poll() is None, log_path.read_text()[-2000:]
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    done = _kill_when(command(out), tmp_path / "killed.log", kill_after,
+                      lambda: len(json.loads(record_path.read_text())["done"]))
     assert not out.exists()
 
     resumed = subprocess.run(command(out), capture_output=True, text=True)
@@ -149,23 +155,9 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(mock, model, t
         assert list(got[name]) == list(want[name])
 
 
-def _labelled_folder(folder, n=24):
-    from PIL import Image
-    rng = np.random.default_rng(0)
-    rows = ["filename,label"]
-    for i in range(n):
-        label = ("spiral", "elliptical")[i % 2]
-        image = (rng.random((32, 32, 3)) * 60).astype(np.uint8)
-        image[12:20, 12:20, 0 if label == "elliptical" else 2] = 250
-        Image.fromarray(image).save(folder / f"{i}.png")
-        rows.append(f"{i}.png,{label}")
-    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
-    return folder / "labels.csv"
-
-
-def test_interrupted_fit_continues_from_its_last_epoch(tmp_path, monkeypatch):
+def test_interrupted_fit_continues_from_its_last_epoch(tmp_path, monkeypatch, labelled_folder):
     from astro_morph.models import TrainingCheckpoint
-    labels = _labelled_folder(tmp_path)
+    labels = labelled_folder(tmp_path, n=24)
     params = {"input_size": 16, "epochs": 5, "batch_size": 8, "verbose": 0, "seed": 2,
               "patience": 100, "crop_fraction": 1.0}
     checkpoint = tmp_path / "ckpt"
@@ -199,28 +191,15 @@ def test_interrupted_fit_continues_from_its_last_epoch(tmp_path, monkeypatch):
     assert not checkpoint.exists()
 
 
-def test_sigkill_during_training_then_resume_continues_the_epochs(tmp_path):
-    labels = _labelled_folder(tmp_path, n=64)
+def test_sigkill_during_training_then_resume_continues_the_epochs(tmp_path, labelled_folder):
+    labels = labelled_folder(tmp_path, n=64)
     out = tmp_path / "model.keras"
     command = [sys.executable, "-m", "astro_morph.cli", "train", "--labels", str(labels),
                "--out", str(out), "--epochs", "12"]
     state_path = tmp_path / "model.keras.checkpoint" / "state.json"
     kill_after = int(np.random.default_rng().integers(2, 6))
-    log_path = tmp_path / "killed.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline, epoch = time.monotonic() + 240, 0
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            epoch = json.loads(state_path.read_text())["epoch"]
-        except (OSError, ValueError, KeyError):
-            epoch = 0
-        if epoch >= kill_after:
-            break
-        time.sleep(0.01)
-    assert process.poll() is None, log_path.read_text()[-2000:]
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    _kill_when(command, tmp_path / "killed.log", kill_after,
+               lambda: json.loads(state_path.read_text())["epoch"])
     assert not out.exists()
     saved = json.loads(state_path.read_text())["epoch"]
 
