@@ -15,6 +15,7 @@ from astro_morph.catalogs import crossmatch, parse_positions, read_table, write_
 from astro_morph.evaluation import evaluate
 from astro_morph.exceptions import (
     AstroMorphError,
+    DistributedError,
     FootprintError,
     InputError,
     MissingDependencyError,
@@ -29,7 +30,7 @@ from astro_morph.workflows import classify_catalog
 __all__ = [
     "__version__", "log",
     "AstroMorphError", "InputError", "FootprintError", "ModelFileError",
-    "MissingDependencyError",
+    "MissingDependencyError", "DistributedError",
     "parse_positions", "crossmatch", "read_table", "write_table",
     "FITSImageSource", "SurveyInfo", "MockSurvey", "parse_image_input",
     "Cutouts", "make_cutouts", "bands_to_rgb",

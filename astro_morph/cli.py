@@ -32,10 +32,10 @@ def _train(args):
     from astro_morph.models.io import check_model_path
 
     check_model_path(args.out)  # a bad output path fails now, not after training
+    root = True
     if args.distributed:
-        print("astro-morph: error: --distributed training arrives with Horovod support; "
-              "train on one process for now.", file=sys.stderr)
-        return 2
+        from astro_morph.distributed import init
+        root = init().rank() == 0  # checks Horovod and the launcher before any work
     budget = None if args.time_budget is None else args.time_budget * u.min
     classifier = MorphologyClassifier(backbone=args.backbone, epochs=args.epochs,
                                       time_budget=budget, seed=args.seed,
@@ -43,10 +43,13 @@ def _train(args):
     history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
         else None
     checkpoint = args.checkpoint_dir or args.out + ".checkpoint"
-    if os.path.isdir(checkpoint):
+    if os.path.isdir(checkpoint) and root:
         print(f"astro-morph train: resuming from {checkpoint}", file=sys.stderr)
-    classifier.fit(args.labels, images_dir=args.images, history_path=history_png,
-                   checkpoint_dir=checkpoint)
+    fit = classifier.fit_distributed if args.distributed else classifier.fit
+    fit(args.labels, images_dir=args.images, history_path=history_png,
+        checkpoint_dir=checkpoint)
+    if not root:
+        return 0  # rank 0 writes the model (identical on every rank)
     classifier.save(args.out, training_data=args.description or args.labels)
     info = classifier.training_info_
     print(f"astro-morph train: {info['n_train']} training / {info['n_validation']} validation "
@@ -98,7 +101,8 @@ def _classify(args):
                   else MorphologyClassifier.pretrained())
     table = classify_catalog(args.table, source, args.out, classifier=classifier,
                              prefix=args.prefix, chunk_size=args.chunk_size,
-                             cutout_size=args.cutout_size, overwrite=args.overwrite)
+                             cutout_size=args.cutout_size, resampling=args.resampling,
+                             overwrite=args.overwrite)
     column = table[args.prefix + "morphology"]
     counts = {name: int(np.sum((column == name) & ~np.ma.getmaskarray(column)))
               for name in classifier.classes_}
@@ -130,7 +134,9 @@ def build_parser():
     train.add_argument("--time-budget", type=float, help="wall-clock limit in minutes")
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument("--distributed", action="store_true",
-                       help="data-parallel training with Horovod (under horovodrun)")
+                       help="data-parallel training with Horovod: start the command with "
+                            "`horovodrun -np N astro-morph train --distributed ...`; "
+                            "--epochs and the time budget are shared by all ranks")
     train.add_argument("--description", help="training-data provenance stored in the model")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     train.add_argument("--checkpoint-dir",
@@ -156,6 +162,9 @@ def build_parser():
     classify.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     classify.add_argument("--cutout-size", type=int, default=128,
                           help="cutout side in pixels (the field is 100 arcsec wide)")
+    classify.add_argument("--resampling", choices=("fast", "exact"), default="fast",
+                          help="cutout resampling: all galaxies at once (fast) or "
+                               "reproject_exact galaxy by galaxy (exact)")
     classify.add_argument("--chunk-size", type=int, default=10_000,
                           help="rows per chunk; a killed run resumes after its last chunk")
     classify.set_defaults(run=_classify)

@@ -6,7 +6,7 @@ Each message names what was wrong and how to fix it.
 """
 
 __all__ = ["AstroMorphError", "InputError", "FootprintError", "ModelFileError",
-           "MissingDependencyError"]
+           "MissingDependencyError", "DistributedError"]
 
 
 class AstroMorphError(Exception):
@@ -34,3 +34,11 @@ class ModelFileError(AstroMorphError):
 
 class MissingDependencyError(AstroMorphError, ImportError):
     """An optional dependency needed for this feature is not installed."""
+
+
+class DistributedError(AstroMorphError, RuntimeError):
+    """Distributed (Horovod) training or inference cannot start or went out of step.
+
+    Raised, for example, when ``fit_distributed`` runs without a launcher
+    such as ``horovodrun``.
+    """

@@ -131,3 +131,14 @@ def test_bad_image_files(tmp_path):
         read_labels_csv(tmp_path / "bad.csv")
     with pytest.raises(InputError, match="cannot classify a dict"):
         prepare_images({"a": 1}, Preprocessing(16))
+
+
+def test_classify_resampling_choices(mock, mock_model):
+    catalog = mock.catalog("des")[:3]
+    fast = classify(catalog, mock.source("des"), classifier=mock_model, cutout_size=48)
+    exact = classify(catalog, mock.source("des"), classifier=mock_model, cutout_size=48,
+                     resampling="exact")
+    assert fast.meta["AMRESAMP"] == "fast" and exact.meta["AMRESAMP"] == "exact"
+    np.testing.assert_allclose(fast["p_spiral"], exact["p_spiral"], atol=0.05)
+    with pytest.raises(InputError, match="resampling must be one of"):
+        classify(catalog, mock.source("des"), classifier=mock_model, resampling="cubic")

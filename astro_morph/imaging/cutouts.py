@@ -14,13 +14,17 @@ from tqdm.auto import tqdm
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import FootprintError, InputError
 from astro_morph.imaging.background import BACKGROUND_METHODS, measure_centroid, subtract_background
+from astro_morph.imaging.batch import resample_batch
 from astro_morph.imaging.grid import cutout_wcs, local_pixel_area, parse_pixel_scale, parse_size
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource
 from astro_morph.surveys.info import DEFAULT_PIXEL_SCALE
 from astro_morph.utils.provenance import provenance
 
-__all__ = ["Cutouts", "make_cutouts", "CUTOUT_FLAGS"]
+__all__ = ["Cutouts", "CutoutGrids", "make_cutouts", "CUTOUT_FLAGS", "RESAMPLING"]
+
+#: Resampling methods of `make_cutouts`.
+RESAMPLING = ("exact", "fast")
 
 #: Bit flags set per cutout in `Cutouts.flags`.
 CUTOUT_FLAGS = {
@@ -29,6 +33,29 @@ CUTOUT_FLAGS = {
     "recenter_rejected": 4,   # the centroid moved too far; the catalog position was kept
     "uncalibrated": 8,        # no zero point was known: pixels are in native units
 }
+
+
+class CutoutGrids:
+    """The north-up TAN WCS of each cutout, made when asked for (a sequence of WCS).
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> grids = CutoutGrids(SkyCoord([10, 11], [0, 1], unit="deg"), 32, 0.4)
+    >>> len(grids), grids[1].wcs.crval.tolist()
+    (2, [11.0, 1.0])
+    """
+
+    def __init__(self, centres, size, scale_arcsec):
+        self.centres, self.size, self.scale_arcsec = centres, size, scale_arcsec
+
+    def __len__(self):
+        return len(self.centres)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return cutout_wcs(self.centres[index], self.size, self.scale_arcsec)
 
 
 @dataclass
@@ -42,8 +69,8 @@ class Cutouts:
         when the images were calibrated.
     positions : `~astropy.coordinates.SkyCoord`
         Centre of each cutout (after recentring, if asked for).
-    wcs : list of `~astropy.wcs.WCS`
-        North-up TAN WCS of each cutout.
+    wcs : `CutoutGrids`
+        North-up TAN WCS of each cutout (``wcs[i]``, made on demand).
     flags : `~numpy.ndarray`
         Bitwise OR of `CUTOUT_FLAGS` per cutout (0 = clean).
     bands : tuple of str
@@ -55,7 +82,7 @@ class Cutouts:
 
     data: np.ndarray
     positions: SkyCoord
-    wcs: list
+    wcs: CutoutGrids
     flags: np.ndarray
     bands: tuple
     pixel_scale: u.Quantity
@@ -148,6 +175,45 @@ def _cutout_at(source, coord, bands, size, scale_arcsec, max_blank_fraction):
     return stamp, grid, flags
 
 
+def _batch_at(source, coords, bands, size, scale_arcsec, max_blank_fraction, on_error):
+    """All bands at many positions, image by image: (data (N, H, W, B), flags (N,)).
+
+    The same choices as `_cutout_at` (the covering image with the best coverage,
+    the same flags and errors), with the resampling of `resample_batch`.
+    """
+    n = len(coords)
+    data = np.zeros((n, size, size, len(bands)), dtype=np.float32)
+    flags = np.zeros(n, dtype=np.int32)
+    bad = np.zeros(n, dtype=bool)
+    ra, dec = coords.ra.deg, coords.dec.deg
+    for k, band in enumerate(bands):
+        coverage = np.full(n, -1.0)
+        calibrated = np.ones(n, dtype=bool)
+        # Every image the source offers for the batch, each resampled for the
+        # positions it covers (and that no image has covered whole yet).
+        for image in source.images_for(band, coords):
+            rows = np.flatnonzero(image.contains(coords) & (coverage < 1.0))
+            if not len(rows):
+                continue
+            stamps, covered = resample_batch(image, ra[rows], dec[rows], size, scale_arcsec)
+            better = covered > coverage[rows]
+            chosen = rows[better]
+            data[chosen, :, :, k] = np.nan_to_num(stamps[better], nan=0.0)
+            coverage[chosen] = covered[better]
+            calibrated[chosen] = image.zero_point is not None
+        failed = coverage < 1.0 - max_blank_fraction
+        if on_error == "raise" and np.any(failed & ~bad):
+            # The per-galaxy path words the error for the first failing position.
+            _cutout_at(source, coords[int(np.flatnonzero(failed & ~bad)[0])], bands, size,
+                       scale_arcsec, max_blank_fraction)
+        bad |= failed
+        flags[coverage < 1.0] |= CUTOUT_FLAGS["partial_coverage"]
+        flags[~calibrated] |= CUTOUT_FLAGS["uncalibrated"]
+    data[bad] = 0.0
+    flags[bad] = CUTOUT_FLAGS["outside_footprint"]
+    return data, flags
+
+
 def _recentered(stamp, grid, background, max_shift):
     """Position of the galaxy's flux centroid in the last band (i for g, r, i), or None."""
     image = stamp[..., -1].copy()
@@ -160,10 +226,70 @@ def _recentered(stamp, grid, background, max_shift):
     return grid.pixel_to_world(x, y)
 
 
+_RESAMPLING_NOTE = {
+    "exact": "reproject_exact per galaxy (flux conserving)",
+    "fast": "batched area-averaged bilinear (astro_morph.imaging.resample_batch)",
+}
+
+
+def _exact_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_error,
+                   recenter, background, max_shift, progress):
+    """Galaxy by galaxy, with `reproject.reproject_exact`."""
+    data = np.zeros((len(coords), size, size, len(bands)), dtype=np.float32)
+    flags = np.zeros(len(coords), dtype=np.int32)
+    centres = []
+    for i in tqdm(range(len(coords)), disable=not progress, desc="cutouts", unit="galaxy"):
+        coord = coords[i]
+        try:
+            stamp, grid, flags[i] = _cutout_at(source, coord, bands, size, scale,
+                                               max_blank_fraction)
+            if recenter:
+                moved = _recentered(stamp, grid, background, max_shift)
+                if moved is None:
+                    flags[i] |= CUTOUT_FLAGS["recenter_rejected"]
+                else:
+                    coord = moved
+                    stamp, grid, flags[i] = _cutout_at(source, coord, bands, size, scale,
+                                                       max_blank_fraction)
+        except FootprintError:
+            if on_error == "raise":
+                raise
+            stamp = 0.0
+            flags[i] = CUTOUT_FLAGS["outside_footprint"]
+        data[i] = stamp
+        centres.append(coord)
+    return data, flags, SkyCoord(centres) if centres else coords
+
+
+def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_error,
+                  recenter, background, max_shift):
+    """All galaxies together, image by image, with `resample_batch`."""
+    data, flags = _batch_at(source, coords, bands, size, scale, max_blank_fraction, on_error)
+    if not recenter:
+        return data, flags, coords
+    ra, dec = coords.ra.deg.copy(), coords.dec.deg.copy()
+    moved_rows, moved = [], []
+    for i in np.flatnonzero((flags & CUTOUT_FLAGS["outside_footprint"]) == 0):
+        centre = _recentered(data[i].astype(np.float64), cutout_wcs(coords[i], size, scale),
+                             background, max_shift)
+        if centre is None:
+            flags[i] |= CUTOUT_FLAGS["recenter_rejected"]
+        else:
+            moved_rows.append(i)
+            moved.append(centre)
+    if moved:
+        rows = np.asarray(moved_rows)
+        moved = SkyCoord(moved)
+        data[rows], flags[rows] = _batch_at(source, moved, bands, size, scale,
+                                            max_blank_fraction, on_error)
+        ra[rows], dec[rows] = moved.ra.deg, moved.dec.deg
+    return data, flags, SkyCoord(ra, dec, unit="deg", frame=coords.frame)
+
+
 def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL_SCALE,
                  bands=None, *, background="border", recenter=False,
                  max_recenter_shift=3 * u.arcsec, on_error="raise", max_blank_fraction=0.5,
-                 progress=False):
+                 resampling="exact", progress=False):
     """Cut aligned multi-band stamps of galaxies out of a survey's images.
 
     Each galaxy gets a north-up, east-left tangent-plane grid centred on it at
@@ -200,8 +326,16 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
         with the ``outside_footprint`` flag so that the rest of a batch goes on.
     max_blank_fraction : float, optional
         Largest fraction of a cutout allowed to lack data. Default 0.5.
+    resampling : {'exact', 'fast'}, optional
+        ``'exact'`` (default): `reproject.reproject_exact` galaxy by galaxy,
+        exact pixel overlaps. ``'fast'``: all galaxies on an image at once
+        (`~astro_morph.imaging.resample_batch`: one WCS evaluation, vectorised
+        area-averaged bilinear interpolation on all cores), tens of times
+        faster for large catalogs; it equals `reproject.reproject_interp` at
+        the image's own pixel scale and differs from ``'exact'`` by a few per
+        cent of the peak at most when resampling to coarser pixels.
     progress : bool, optional
-        Show a progress bar.
+        Show a progress bar (``'exact'`` resampling).
 
     Returns
     -------
@@ -235,6 +369,8 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
                          f"not {background!r}.")
     if not 0 <= max_blank_fraction < 1:
         raise InputError(f"max_blank_fraction must be in [0, 1), got {max_blank_fraction}.")
+    if resampling not in RESAMPLING:
+        raise InputError(f"resampling must be one of {RESAMPLING}, not {resampling!r}.")
     coords = parse_positions(positions)
     bands = source.check_bands(bands)
     scale = parse_pixel_scale(pixel_scale)
@@ -242,30 +378,14 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
     max_shift = parse_size(max_recenter_shift, scale) if recenter else 0
     source.prefetch(coords, bands)
 
-    data = np.zeros((len(coords), size, size, len(bands)), dtype=np.float32)
-    flags = np.zeros(len(coords), dtype=np.int32)
-    centres, grids = [], []
-    for i in tqdm(range(len(coords)), disable=not progress, desc="cutouts", unit="galaxy"):
-        coord = coords[i]
-        try:
-            stamp, grid, flags[i] = _cutout_at(source, coord, bands, size, scale,
-                                               max_blank_fraction)
-            if recenter:
-                moved = _recentered(stamp, grid, background, max_shift)
-                if moved is None:
-                    flags[i] |= CUTOUT_FLAGS["recenter_rejected"]
-                else:
-                    coord = moved
-                    stamp, grid, flags[i] = _cutout_at(source, coord, bands, size, scale,
-                                                       max_blank_fraction)
-        except FootprintError:
-            if on_error == "raise":
-                raise
-            stamp, grid = 0.0, cutout_wcs(coord, size, scale)
-            flags[i] = CUTOUT_FLAGS["outside_footprint"]
-        data[i] = stamp
-        centres.append(coord)
-        grids.append(grid)
+    if resampling == "fast":
+        data, flags, centres = _fast_cutouts(source, coords, bands, size, scale,
+                                             max_blank_fraction, on_error, recenter,
+                                             background, max_shift)
+    else:
+        data, flags, centres = _exact_cutouts(source, coords, bands, size, scale,
+                                              max_blank_fraction, on_error, recenter,
+                                              background, max_shift, progress)
     if background is not None:
         subtract_background(data, background)
     n_bad = int(np.count_nonzero(flags & CUTOUT_FLAGS["outside_footprint"]))
@@ -274,6 +394,6 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
                     n_bad, len(coords), source.survey.name)
     meta = provenance("make_cutouts", survey=source.survey.name, bands=list(bands), size=size,
                       pixel_scale_arcsec=scale, background=background, recenter=recenter,
-                      resampling="reproject_exact (flux conserving)", flux_unit="nanomaggy")
-    return Cutouts(data, SkyCoord(centres), grids, flags, bands,
+                      resampling=_RESAMPLING_NOTE[resampling], flux_unit="nanomaggy")
+    return Cutouts(data, centres, CutoutGrids(centres, size, scale), flags, bands,
                    scale * u.arcsec / u.pixel, source.survey.name, meta)

@@ -143,6 +143,10 @@ class TimeBudget(keras.callbacks.Callback):
         self._start = time.monotonic() - self.already_spent
         self._set_rate = self._factor = None
 
+    def elapsed(self):
+        """Seconds of the budget spent so far (distributed training shares rank 0's clock)."""
+        return time.monotonic() - self._start
+
     def state(self):
         """What a checkpoint must keep for the decay to continue where it was."""
         return {name: getattr(self, name, None) for name in ("_base", "_factor", "_set_rate")}
@@ -156,7 +160,7 @@ class TimeBudget(keras.callbacks.Callback):
         if self._set_rate is None or not np.isclose(current, self._set_rate, rtol=1e-5):
             # First batch, or another callback changed the rate: that is the new base.
             self._base = current / (self._factor or 1.0)
-        spent = (time.monotonic() - self._start) / self.seconds
+        spent = self.elapsed() / self.seconds
         self._factor = max(self.floor, 1.0 - spent)
         self._set_rate = self._base * self._factor
         optimizer.learning_rate = self._set_rate
@@ -165,7 +169,7 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         """Ask Keras to stop once the budget is spent."""
-        if time.monotonic() - self._start > self.seconds:
+        if self.elapsed() > self.seconds:
             self.model.stop_training = True
             if not self.stopped_:
                 log.info("time budget of %.0f s spent: stopping", self.seconds)

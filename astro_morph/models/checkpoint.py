@@ -61,6 +61,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     callbacks : list of `keras.callbacks.Callback`
         The other callbacks whose state is saved (EarlyStopping,
         ReduceLROnPlateau, `~astro_morph.models.TimeBudget`).
+    write : bool
+        Write the state after each epoch (False on the other ranks of a
+        distributed run, which only read it to resume).
 
     Attributes
     ----------
@@ -71,9 +74,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         History of the earlier epochs.
     """
 
-    def __init__(self, directory, fingerprint, callbacks=()):
+    def __init__(self, directory, fingerprint, callbacks=(), write=True):
         super().__init__()
         self.directory = os.fspath(directory)
+        self.write = write
         self.fingerprint = fingerprint
         self.callbacks = list(callbacks)
         self.initial_epoch, self.history, self._state = 0, {}, None
@@ -93,7 +97,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self._state = state
             self.initial_epoch = int(state["epoch"])
             self.history = state["history"]
-        os.makedirs(self.directory, exist_ok=True)
+        if write:
+            os.makedirs(self.directory, exist_ok=True)
 
     @property
     def seconds_spent(self):
@@ -125,6 +130,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         """Write this epoch's complete state, then point ``state.json`` at it."""
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
+        if not self.write:
+            return
         folder = f"epoch_{epoch + 1:05d}"
         path = os.path.join(self.directory, folder)
         shutil.rmtree(path, ignore_errors=True)
@@ -160,4 +167,5 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def remove(self):
         """Delete the checkpoint folder (after a run has finished)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.write:
+            shutil.rmtree(self.directory, ignore_errors=True)

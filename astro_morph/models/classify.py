@@ -9,7 +9,7 @@ from astropy.table import MaskedColumn, QTable, Table
 
 from astro_morph.catalogs import parse_positions
 from astro_morph.exceptions import InputError
-from astro_morph.imaging import CUTOUT_FLAGS
+from astro_morph.imaging import CUTOUT_FLAGS, RESAMPLING
 from astro_morph.surveys import ImageSource
 
 __all__ = ["classify", "FRAMING", "framing_fields", "classification_columns",
@@ -26,7 +26,7 @@ def _versions():
                      for name in ("astro_morph", "keras", "tensorflow", "astropy", "numpy"))
 
 
-def classification_meta(classifier, source, size_pixels, prefix):
+def classification_meta(classifier, source, size_pixels, prefix, resampling="fast"):
     """Provenance of a classification, as Table ``meta`` entries."""
     # Keys of at most 8 characters, scalar values: they survive FITS headers too.
     info = getattr(classifier, "provenance_", {})
@@ -38,6 +38,7 @@ def classification_meta(classifier, source, size_pixels, prefix):
         "AMBANDS": "".join(source.survey.rgb_bands),
         "AMSURVEY": source.survey.name,
         "AMCUTPIX": int(size_pixels),
+        "AMRESAMP": resampling,
         "AMTEMP": float(classifier.temperature_),
         "AMPREFIX": prefix,
         "AMDATE": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -46,7 +47,8 @@ def classification_meta(classifier, source, size_pixels, prefix):
 
 
 def classify(table, source, *, classifier=None, prefix="", copy=True, framing=FRAMING,
-             radius_column=None, cutout_size=128, batch_size=256):
+             radius_column=None, cutout_size=128, batch_size=256, resampling="fast",
+             distributed=False):
     """Classify the galaxies of a catalog and return it with morphology columns.
 
     Parameters
@@ -69,6 +71,17 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=FR
         galaxy in ten times it, as Galaxy Zoo images do.
     cutout_size : int
         Cutout side in pixels; the pixel scale follows from the framing.
+    batch_size : int
+        Galaxies cut out and classified together.
+    resampling : {'fast', 'exact'}
+        Cutout resampling (see `~astro_morph.make_cutouts`): ``'fast'``
+        resamples all galaxies of a batch at once; ``'exact'`` uses
+        `reproject.reproject_exact` galaxy by galaxy (several times slower).
+    distributed : bool
+        Under a Horovod launcher (``horovodrun -np N python script.py``),
+        each rank cuts out and classifies its own block of rows and every
+        rank gets the whole table back, in the original row order (write it
+        from rank 0 only: ``astro_morph.distributed.is_root()``).
 
     Returns
     -------
@@ -77,20 +90,27 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=FR
         ``uncertain`` and ``flag`` (bits of `~astro_morph.imaging.CUTOUT_FLAGS`;
         rows outside the images get masked probabilities, the batch goes on),
         and provenance in ``meta`` (keys ``AMMODEL``, ``AMSHA256``, ``AMBACKBN``,
-        ``AMTRAIN``, ``AMBANDS``, ``AMSURVEY``, ``AMCUTPIX``, ``AMTEMP``,
+        ``AMTRAIN``, ``AMBANDS``, ``AMSURVEY``, ``AMCUTPIX``, ``AMRESAMP``, ``AMTEMP``,
         ``AMPREFIX``, ``AMDATE``, ``AMVERS``: short so that FITS headers keep them).
     """
     classifier = _fitted(classifier)
-    _check_source(source)
+    _check_source(source, resampling)
     coords = parse_positions(table, unique=True)
     out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
         table.copy() if copy else table)
     fields = framing_fields(out, len(coords), framing, radius_column)
-    new = classification_columns(classifier, source, coords, fields, cutout_size=cutout_size,
-                                 batch_size=batch_size)
+    if distributed:
+        from astro_morph.distributed import sharded_classification_columns  # Horovod only here
+        new = sharded_classification_columns(classifier, source, coords, fields,
+                                             cutout_size=cutout_size, batch_size=batch_size,
+                                             resampling=resampling)
+    else:
+        new = classification_columns(classifier, source, coords, fields,
+                                     cutout_size=cutout_size, batch_size=batch_size,
+                                     resampling=resampling)
     for name, column in new.items():
         out[prefix + name] = column
-    out.meta.update(classification_meta(classifier, source, cutout_size, prefix))
+    out.meta.update(classification_meta(classifier, source, cutout_size, prefix, resampling))
     return out
 
 
@@ -102,9 +122,11 @@ def _fitted(classifier):
     return classifier
 
 
-def _check_source(source):
+def _check_source(source, resampling="fast"):
     if not isinstance(source, ImageSource):
         raise InputError("classify needs source=an image source, e.g. FITSImageSource({...}).")
+    if resampling not in RESAMPLING:
+        raise InputError(f"resampling must be one of {RESAMPLING}, not {resampling!r}.")
 
 
 def framing_fields(table, n_rows, framing=FRAMING, radius_column=None):
@@ -124,22 +146,24 @@ def framing_fields(table, n_rows, framing=FRAMING, radius_column=None):
 
 
 def classification_columns(classifier, source, coords, fields, *, cutout_size=128,
-                           batch_size=256):
+                           batch_size=256, resampling="fast"):
     """The morphology columns (without prefix) for ``coords`` framed in ``fields`` arcsec."""
     n_classes = len(classifier.classes_)
     mean = np.full((len(coords), n_classes), np.nan)
     spread = np.full((len(coords), n_classes), np.nan)
     flags = np.zeros(len(coords), dtype=np.int32)
-    # Rows sharing a framing share one make_cutouts call.
+    # Batches of rows sharing a framing (one make_cutouts call each).
+    batches = []
     for field in np.unique(fields):
         rows = np.flatnonzero(fields == field)
         kwargs = {"size": cutout_size, "pixel_scale": field / cutout_size * u.arcsec / u.pixel,
-                  "on_error": "flag"}
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start:start + batch_size]
-            m, s, f = classifier.predict_with_spread(coords[chunk], source=source,
-                                                     cutout_kwargs=kwargs)
-            mean[chunk], spread[chunk], flags[chunk] = m, s, f
+                  "on_error": "flag", "resampling": resampling}
+        batches += [(rows[a:a + batch_size], kwargs) for a in range(0, len(rows), batch_size)]
+
+    for rows, kwargs in batches:
+        m, s, f = classifier.predict_with_spread(coords[rows], source=source,
+                                                 cutout_kwargs=kwargs)
+        mean[rows], spread[rows], flags[rows] = m, s, f
     bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
     mean[bad], spread[bad] = np.nan, np.nan
 

@@ -40,20 +40,33 @@ class Preprocessing:
     def to_dict(self):
         return asdict(self)
 
-    def apply(self, images):
-        """Centre-crop and resize a (N, H, W, 3) batch in [0, 1] to the network input."""
-        images = np.asarray(images, dtype=np.float32)
-        n, height, width = images.shape[:3]
+    def _box(self, height, width):
         side = max(1, int(round(min(height, width) * self.crop_fraction)))
         top, left = (height - side) // 2, (width - side) // 2
-        cropped = images[:, top:top + side, left:left + side]
-        if side == self.input_size:
+        return slice(top, top + side), slice(left, left + side), side
+
+    def _resize(self, crop_uint8):
+        pil = Image.fromarray(crop_uint8).resize((self.input_size,) * 2, Image.BILINEAR)
+        return np.asarray(pil, dtype=np.float32) / 255.0
+
+    def crop(self, images):
+        """The central ``crop_fraction`` of each image of a (N, H, W, C) batch (a view)."""
+        rows, cols, _ = self._box(*np.shape(images)[1:3])
+        return images[:, rows, cols]
+
+    def resize(self, cropped):
+        """Resize a batch of crops in [0, 1] to the network input."""
+        cropped = np.asarray(cropped, dtype=np.float32)
+        if cropped.shape[1] == self.input_size:
             return np.ascontiguousarray(cropped)
-        out = np.empty((n, self.input_size, self.input_size, 3), dtype=np.float32)
-        for i in range(n):
-            pil = Image.fromarray(np.round(cropped[i] * 255).astype(np.uint8))
-            out[i] = np.asarray(pil.resize((self.input_size,) * 2, Image.BILINEAR)) / 255.0
+        out = np.empty((len(cropped), self.input_size, self.input_size, 3), dtype=np.float32)
+        for i in range(len(cropped)):
+            out[i] = self._resize(np.round(cropped[i] * 255).astype(np.uint8))
         return out
+
+    def apply(self, images):
+        """Centre-crop and resize a (N, H, W, 3) batch in [0, 1] to the network input."""
+        return self.resize(self.crop(np.asarray(images, dtype=np.float32)))
 
     def load(self, path):
         """Read one JPEG/PNG file and return it cropped and resized, in [0, 1]."""
@@ -65,8 +78,13 @@ class Preprocessing:
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(f"image file {os.fspath(path)!r} is empty or not a readable "
                              f"JPEG/PNG ({exc}); replace or remove it.") from exc
-        # The same crop and resize as arrays get, so files and arrays cannot drift apart.
-        return self.apply(array[None].astype(np.float32) / 255.0)[0]
+        # The same pixels as apply(array / 255): 8-bit values survive the round trip,
+        # so cropping the 8-bit array first only skips converting pixels never used.
+        rows, cols, side = self._box(*array.shape[:2])
+        cropped = np.ascontiguousarray(array[rows, cols])
+        if side == self.input_size:
+            return cropped.astype(np.float32) / 255.0
+        return self._resize(cropped)
 
 
 def read_labels_csv(path, images_dir=None, classes=None):
@@ -127,12 +145,9 @@ def _folder(path, classes):
 
 
 def load_image_files(paths, preprocessing):
-    """Load image files into one (N, S, S, 3) float32 batch."""
-    out = np.empty((len(paths), preprocessing.input_size, preprocessing.input_size, 3),
-                   dtype=np.float32)
-    for i, path in enumerate(paths):
-        out[i] = preprocessing.load(path)
-    return out
+    """Load image files into one (N, S, S, 3) float32 batch (decoded on all cores)."""
+    from astro_morph.pipeline import decode_images
+    return decode_images(list(paths), preprocessing)
 
 
 def _array(images):
@@ -150,6 +165,14 @@ def _array(images):
         raise InputError("float image batches must hold finite values in [0, 1] "
                          "(use bands_to_rgb for calibrated cutouts).")
     return images.astype(np.float32)
+
+
+def _cutout_images(cutouts, preprocessing):
+    """Network inputs from cutouts: colour, crop, resize. Lupton's mapping works pixel
+    by pixel (fixed black level), so only the pixels the crop keeps are coloured."""
+    cropped = preprocessing.crop(cutouts.data)
+    return preprocessing.resize(bands_to_rgb(cropped, bands=cutouts.bands,
+                                             survey=cutouts.survey))
 
 
 def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=None,
@@ -193,7 +216,7 @@ def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=No
         labels = None if any(lab is None for lab in labels) else labels
         return load_image_files(paths, preprocessing), labels, None
     if isinstance(X, Cutouts):
-        return preprocessing.apply(bands_to_rgb(X)), None, X.flags
+        return _cutout_images(X, preprocessing), None, X.flags
     if isinstance(X, (Table, SkyCoord)):
         labels = list(X["label"]) if isinstance(X, Table) and "label" in X.colnames else None
         if source is None and isinstance(X, Table) and "filename" in X.colnames:
@@ -205,7 +228,7 @@ def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=No
                              "source=FITSImageSource({...}) (or a Table with a 'filename' "
                              "column of image files).")
         cutouts = make_cutouts(source, X, **(cutout_kwargs or {}))
-        return preprocessing.apply(bands_to_rgb(cutouts)), labels, cutouts.flags
+        return _cutout_images(cutouts, preprocessing), labels, cutouts.flags
     if isinstance(X, (np.ndarray, list)):
         return preprocessing.apply(_array(X)), None, None
     raise InputError(f"cannot classify a {type(X).__name__}: give an (N, H, W, 3) image array, "

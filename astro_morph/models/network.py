@@ -31,7 +31,8 @@ def build_network(backbone_name, input_size, n_classes, weights=None, augment=Tr
     x = backbone(x)
     x = layers.GlobalAveragePooling2D(name="features")(x)
     x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    logits = layers.Dense(n_classes, name="logits")(x)
+    # float32 logits under a mixed-precision policy too (stable softmax and loss).
+    logits = layers.Dense(n_classes, name="logits", dtype="float32")(x)
     return keras.Model(inputs, logits, name=f"astro_morph_{backbone_name}"), backbone
 
 

@@ -47,8 +47,8 @@ def _write_json(path, content):
 
 
 def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_size=10_000,
-                     framing=FRAMING, radius_column=None, cutout_size=128, overwrite=False,
-                     progress=True):
+                     framing=FRAMING, radius_column=None, cutout_size=128, resampling="fast",
+                     overwrite=False, progress=True):
     """Classify a catalog into a file, chunk by chunk, resuming an interrupted run.
 
     Each chunk of rows is classified and written atomically into the folder
@@ -73,7 +73,7 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
         Prefix of the new column names.
     chunk_size : int
         Rows per chunk (memory stays bounded by one chunk's cutouts).
-    framing, radius_column, cutout_size
+    framing, radius_column, cutout_size, resampling
         As in `~astro_morph.classify`.
     overwrite : bool
         Replace an existing ``out``. A partial folder left by a run with
@@ -112,14 +112,14 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     if isinstance(table, (str, os.PathLike)):
         table = read_table(table)
     classifier = _fitted(classifier)
-    _check_source(source)
+    _check_source(source, resampling)
     coords = parse_positions(table, unique=True)
     base = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) \
         else table.copy()
     fields = framing_fields(base, len(coords), framing, radius_column)
     n_chunks = -(-len(coords) // chunk_size)
     options = {"prefix": prefix, "chunk_size": int(chunk_size), "cutout_size": int(cutout_size),
-               "n_rows": len(coords)}
+               "resampling": resampling, "n_rows": len(coords)}
     key = _fingerprint(coords, fields, classifier, source, options)
 
     work = out + ".partial"
@@ -140,7 +140,8 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     else:
         os.makedirs(work)
         record = {"fingerprint": key, "n_chunks": n_chunks, "done": [],
-                  "meta": classification_meta(classifier, source, cutout_size, prefix)}
+                  "meta": classification_meta(classifier, source, cutout_size, prefix,
+                                              resampling)}
         _write_json(record_path, record)
 
     for index in range(n_chunks):
@@ -149,7 +150,7 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
             continue
         rows = slice(index * chunk_size, (index + 1) * chunk_size)
         columns = classification_columns(classifier, source, coords[rows], fields[rows],
-                                         cutout_size=cutout_size)
+                                         cutout_size=cutout_size, resampling=resampling)
         write_table(Table(columns), chunk_file, overwrite=True)
         record["done"] = sorted(set(record["done"]) | {index})
         _write_json(record_path, record)

@@ -1,0 +1,275 @@
+"""Data-parallel training with Horovod and Keras 3 (TensorFlow backend).
+
+Horovod's own Keras integration (``horovod.tensorflow.keras``) predates
+Keras 3 and fails on its variables, so the pieces are made here from
+Horovod's TensorFlow collectives: an optimizer whose ``apply`` averages
+the gradients across ranks, a model whose epoch metrics are averaged across
+ranks before any callback reads them, a learning-rate warm-up and a time
+budget that follows rank 0's clock.
+"""
+
+import keras
+import numpy as np
+
+from astro_morph.distributed.runtime import broadcast_value, init, require_horovod
+from astro_morph.exceptions import InputError
+from astro_morph.logger import log
+from astro_morph.models.callbacks import TimeBudget
+
+__all__ = ["HorovodRun", "AllreduceModel", "allreduce_gradients", "LearningRateWarmup",
+           "AverageBatchNormStatistics", "SharedClockTimeBudget", "shard_indices",
+           "weights_checksum"]
+
+
+def allreduce_gradients(gradients, compression=None):
+    """Average gradients across ranks (one grouped allreduce; None entries stay None).
+
+    Parameters
+    ----------
+    gradients : list of tensors or None
+    compression : ``horovod.tensorflow.Compression`` member, optional
+        ``Compression.fp16`` sends float16.
+    """
+    hvd = require_horovod()
+    present = [i for i, g in enumerate(gradients) if g is not None]
+    if not present:
+        return list(gradients)
+    averaged = hvd.grouped_allreduce([gradients[i] for i in present], op=hvd.Average,
+                                     compression=compression or hvd.Compression.none)
+    out = list(gradients)
+    for i, g in zip(present, averaged):
+        out[i] = g
+    return out
+
+
+class _AllreduceMixin:
+    """Mixed into a Keras optimizer class: gradients are averaged before they are applied."""
+
+    _compression = None
+
+    def apply(self, grads, trainable_variables=None):
+        return super().apply(allreduce_gradients(list(grads), self._compression),
+                             trainable_variables)
+
+
+_OPTIMIZER_CLASSES = {}
+
+
+def _allreduce_optimizer(optimizer, compression):
+    if isinstance(optimizer, _AllreduceMixin):
+        return optimizer
+    optimizer = keras.optimizers.get(optimizer)
+    base = type(optimizer)
+    if base not in _OPTIMIZER_CLASSES:
+        _OPTIMIZER_CLASSES[base] = type(f"Allreduce{base.__name__}", (_AllreduceMixin, base), {})
+    wrapped = _OPTIMIZER_CLASSES[base].from_config(optimizer.get_config())
+    wrapped._compression = compression
+    return wrapped
+
+
+class AllreduceModel(keras.Model):
+    """A functional Keras model (sharing the layers of ``model``) for Horovod training.
+
+    Every ``compile`` wraps the optimizer so gradients are averaged across
+    ranks at each step (recompiling, as progressive unfreezing does, keeps
+    that); metrics read at the end of an epoch or of a validation pass are
+    averaged across ranks, so callbacks decide the same on every rank.
+    """
+
+    def __init__(self, model, compression=None):
+        super().__init__(inputs=model.inputs, outputs=model.outputs,
+                         name=f"{model.name}_allreduce")
+        self._allreduce_compression = compression
+
+    def compile(self, optimizer="rmsprop", **kwargs):
+        """Compile with ``optimizer`` made to average gradients across ranks."""
+        super().compile(optimizer=_allreduce_optimizer(optimizer, self._allreduce_compression),
+                        **kwargs)
+
+    def get_metrics_result(self):
+        """Metric values; averaged across ranks when read outside a step (epoch ends)."""
+        import tensorflow as tf
+        results = super().get_metrics_result()
+        if tf.executing_eagerly() and results:
+            hvd = require_horovod()
+            names = sorted(results)
+            values = hvd.grouped_allreduce(
+                [tf.cast(tf.convert_to_tensor(results[k]), tf.float64) for k in names],
+                op=hvd.Average, name="astro_morph.metrics")
+            results = {k: float(np.asarray(v)) for k, v in zip(names, values)}
+        return results
+
+
+class LearningRateWarmup(keras.callbacks.Callback):
+    """Ramp the learning rate linearly to ``multiplier`` times its value over the first steps.
+
+    The large effective batch of N ranks wants N times the learning rate,
+    reached gradually (Goyal et al. 2017, "Accurate, large minibatch SGD").
+    The ramp multiplies the current rate, so changes made by other callbacks
+    (ReduceLROnPlateau, annealing, unfreezing) compose with it.
+
+    Parameters
+    ----------
+    multiplier : float
+        Final factor (the number of ranks).
+    warmup_steps : int
+        Steps of the ramp.
+    steps_per_epoch : int
+        Steps of one epoch (to place resumed runs on the ramp).
+
+    Examples
+    --------
+    >>> LearningRateWarmup(4, warmup_steps=10, steps_per_epoch=5).factor(5)
+    2.5
+    """
+
+    def __init__(self, multiplier, warmup_steps, steps_per_epoch):
+        super().__init__()
+        self.multiplier = float(multiplier)
+        self.warmup_steps = max(1, int(warmup_steps))
+        self.steps_per_epoch = int(steps_per_epoch)
+        self._epoch, self._previous = 0, None
+
+    def factor(self, step):
+        """Learning-rate factor at global ``step``."""
+        fraction = min(max(step, 0) / self.warmup_steps, 1.0)
+        return 1.0 + (self.multiplier - 1.0) * fraction
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Remember the epoch (resumed runs start past zero)."""
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Scale the rate by this step's factor over the last one's."""
+        step = self._epoch * self.steps_per_epoch + batch
+        if step > self.warmup_steps + 1:
+            return
+        if self._previous is None:
+            # Fresh runs start at factor 1; resumed ones were saved at the last step's factor.
+            self._previous = self.factor(step - 1)
+        new = self.factor(step)
+        if new != self._previous:
+            optimizer = self.model.optimizer
+            optimizer.learning_rate = float(optimizer.learning_rate) * new / self._previous
+        self._previous = new
+
+
+def _batch_norm_statistics(layer):
+    """The moving means and variances of every BatchNormalization inside ``layer``."""
+    found = []
+    if isinstance(layer, keras.layers.BatchNormalization):
+        found += [layer.moving_mean, layer.moving_variance]
+    for sub in getattr(layer, "layers", []):
+        found += _batch_norm_statistics(sub)
+    return found
+
+
+class AverageBatchNormStatistics(keras.callbacks.Callback):
+    """Average the batch-norm moving statistics across ranks before each validation
+    and at the end, so every rank validates, and ends with, the same model.
+
+    Each rank updates its moving means and variances from its own batches
+    (they are not gradients, so the allreduce does not reach them).
+    """
+
+    def _average(self):
+        hvd = require_horovod()
+        variables = _batch_norm_statistics(self.model)
+        if variables:
+            averaged = hvd.grouped_allreduce([v.value for v in variables], op=hvd.Average,
+                                             name="astro_morph.batch_norm")
+            for variable, value in zip(variables, averaged):
+                variable.assign(value)
+
+    def on_test_begin(self, logs=None):
+        """Before validation."""
+        self._average()
+
+    def on_train_end(self, logs=None):
+        """After the last epoch."""
+        self._average()
+
+
+class SharedClockTimeBudget(TimeBudget):
+    """`~astro_morph.models.TimeBudget` on rank 0's clock, so every rank anneals and stops
+    at the same step (a rank that stopped alone would leave the others waiting)."""
+
+    def elapsed(self):
+        """Rank 0's elapsed seconds, broadcast (a collective: every rank calls it)."""
+        return broadcast_value(super().elapsed(), name="astro_morph.clock")
+
+
+def shard_indices(n, rank, size):
+    """Rows of rank ``rank`` among ``size``: every ``size``-th row, the same count on each.
+
+    The last ``n % size`` rows are left out, so every rank runs the same
+    number of steps (an extra step on one rank would wait forever).
+
+    Examples
+    --------
+    >>> shard_indices(7, 1, 2)
+    array([1, 3, 5])
+    """
+    per_rank = n // size
+    return np.arange(rank, per_rank * size, size)
+
+
+def weights_checksum(model):
+    """A SHA-256 of all weights of ``model`` (equal on every rank after training)."""
+    import hashlib
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()
+
+
+class HorovodRun:
+    """How `~astro_morph.MorphologyClassifier.fit_distributed` trains on many ranks.
+
+    Parameters
+    ----------
+    warmup_epochs : float
+        Epochs of the learning-rate ramp to ``learning_rate x ranks``.
+    fp16_compression : bool
+        Allreduce gradients as float16.
+    """
+
+    def __init__(self, warmup_epochs=2, fp16_compression=False):
+        self.hvd = init()
+        self.rank, self.size = self.hvd.rank(), self.hvd.size()
+        self.is_root = self.rank == 0
+        self.warmup_epochs = float(warmup_epochs)
+        self.compression = self.hvd.Compression.fp16 if fp16_compression else None
+        # A checkpoint of another number of ranks holds other shards' history.
+        self.identity = {"ranks": self.size}
+
+    def shard(self, images, labels):
+        """This rank's rows of ``images`` and ``labels``."""
+        rows = shard_indices(len(labels), self.rank, self.size)
+        if not len(rows):
+            raise InputError(f"{len(labels)} images cannot be shared among {self.size} ranks: "
+                             "give more images or run fewer ranks.")
+        return images[rows], labels[rows]
+
+    def wrap(self, model):
+        """The model trained on this rank: the same layers, gradients averaged."""
+        return AllreduceModel(model, compression=self.compression)
+
+    def callbacks(self, steps_per_epoch):
+        """Callbacks that run before the others (batch-norm averaging, learning-rate ramp)."""
+        callbacks = [AverageBatchNormStatistics()]
+        if self.size > 1:
+            steps = int(round(self.warmup_epochs * steps_per_epoch))
+            callbacks.append(LearningRateWarmup(self.size, steps, steps_per_epoch))
+        return callbacks
+
+    def time_budget(self, seconds, **kwargs):
+        """A time budget that every rank spends together (rank 0's budget and clock)."""
+        seconds = broadcast_value(seconds, name="astro_morph.budget")
+        return SharedClockTimeBudget(seconds, **kwargs)
+
+    def start(self, model):
+        """Give every rank rank 0's initial weights."""
+        self.hvd.broadcast_variables([v.value for v in model.variables], root_rank=0)
+        if self.is_root:
+            log.info("training on %d Horovod ranks", self.size)

@@ -1,0 +1,214 @@
+"""Batch resampling: many cutouts from one image with one WCS evaluation, vectorised.
+
+The per-galaxy path (`reproject.reproject_exact` on a `~astropy.nddata.Cutout2D`)
+sets up two WCS objects and a reprojection per galaxy and band: at survey
+scale that set-up, not the arithmetic, is the cost. Here the north-up TAN
+grids of all galaxies of a chunk are deprojected together in numpy, the
+image's own WCS (distortions included) converts a lattice of their points to
+image pixels in one call, and `scipy.ndimage.map_coordinates` interpolates
+all cutouts at once. When the output pixels are coarser than the image's,
+the image is averaged in blocks first and each output pixel averages a few
+bilinear samples, which keeps the flux (the per-pixel area ratio comes from
+the same transform).
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from scipy.ndimage import map_coordinates
+
+__all__ = ["tan_grid_world", "resample_batch", "default_workers"]
+
+_ARCSEC = np.pi / (180.0 * 3600.0)
+
+
+def default_workers():
+    """Threads used for resampling: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def tan_grid_world(ra_deg, dec_deg, offsets_x, offsets_y):
+    """RA, Dec (deg) of tangent-plane offsets around many centres (gnomonic inverse).
+
+    Parameters
+    ----------
+    ra_deg, dec_deg : array (N,)
+        Tangent points.
+    offsets_x, offsets_y : array (P,)
+        Offsets in arcsec on the tangent plane, x towards the east (increasing
+        RA) and y towards the north, the same for every centre.
+
+    Returns
+    -------
+    ra, dec : arrays (N, P) in degrees
+
+    Examples
+    --------
+    >>> ra, dec = tan_grid_world([10.0], [0.0], [0.0, 3600.0], [0.0, 0.0])
+    >>> [round(float(v), 6) for v in ra[0]]
+    [10.0, 11.0]
+    """
+    ra0 = np.radians(np.asarray(ra_deg, dtype=float))[:, None]
+    dec0 = np.radians(np.asarray(dec_deg, dtype=float))[:, None]
+    xi = np.asarray(offsets_x, dtype=float)[None, :] * _ARCSEC
+    eta = np.asarray(offsets_y, dtype=float)[None, :] * _ARCSEC
+    sin0, cos0 = np.sin(dec0), np.cos(dec0)
+    denominator = cos0 - eta * sin0
+    ra = ra0 + np.arctan2(xi, denominator)
+    dec = np.arctan2(sin0 + eta * cos0, np.hypot(xi, denominator))
+    return np.degrees(ra) % 360.0, np.degrees(dec)
+
+
+def _knots(size, step=8):
+    """Pixel indices where the WCS is evaluated (every ``step``-th and the last) and the
+    (size, n_knots) matrix that interpolates linearly between them."""
+    knots = np.unique(np.r_[np.arange(0, size, step), size - 1])
+    weights = np.zeros((size, len(knots)))
+    right = np.clip(np.searchsorted(knots, np.arange(size), side="right"), 1, len(knots) - 1)
+    left = right - 1
+    span = np.maximum(knots[right] - knots[left], 1)
+    fraction = (np.arange(size) - knots[left]) / span
+    weights[np.arange(size), left] = 1 - fraction
+    weights[np.arange(size), right] += fraction
+    return knots, weights
+
+
+def _jacobian(image, ra, dec, scale_arcsec):
+    """Image-pixel steps (dx, dy) per output column and per output row, at each centre.
+
+    Returns an (N, 2, 2) array: ``[:, :, 0]`` per column, ``[:, :, 1]`` per row.
+    """
+    r, d = tan_grid_world(ra, dec, [0.0, -scale_arcsec, 0.0], [0.0, 0.0, scale_arcsec])
+    x, y = image.wcs.all_world2pix(r.ravel(), d.ravel(), 0)
+    x, y = x.reshape(r.shape), y.reshape(r.shape)
+    return np.stack([np.stack([x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]], axis=1),
+                     np.stack([y[:, 1] - y[:, 0], y[:, 2] - y[:, 0]], axis=1)], axis=1)
+
+
+def _binned(image, factor):
+    """The image averaged in ``factor`` x ``factor`` blocks (kept with the image for reuse)."""
+    data = np.asarray(image.data)
+    if data.dtype.kind != "f":
+        data = data.astype(np.float64)
+    if factor == 1:
+        return data
+    cache = image.__dict__.setdefault("_binned_by_astro_morph", {})
+    if factor not in cache:
+        ny, nx = (side // factor * factor for side in data.shape)
+        blocks = data[:ny, :nx].reshape(ny // factor, factor, nx // factor, factor)
+        cache[factor] = blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+    return cache[factor]
+
+
+def _resample_block(data, image, ra, dec, size, scale_arcsec, oversample, jacobian, factor):
+    """Stamps (n, size, size) of surface brightness and their coverage, for a few centres."""
+    n = len(ra)
+    # One WCS evaluation (distortions included) for a lattice of every 8th pixel of every
+    # cutout; the smooth map in between is interpolated (errors far below 0.001 pixel).
+    knots, weights = _knots(size)
+    offsets = (knots - (size - 1) / 2.0) * scale_arcsec
+    knot_y, knot_x = np.meshgrid(offsets, offsets, indexing="ij")
+    world_ra, world_dec = tan_grid_world(ra, dec, -knot_x.ravel(), knot_y.ravel())
+    x, y = image.wcs.all_world2pix(world_ra.ravel(), world_dec.ravel(), 0)
+    shape = (n, len(knots), len(knots))
+    x = weights @ x.reshape(shape) @ weights.T
+    y = weights @ y.reshape(shape) @ weights.T
+    x, y = x.reshape(n, size, 1, size, 1), y.reshape(n, size, 1, size, 1)
+    if oversample > 1:
+        # Sub-samples placed by each cutout's local Jacobian (constant over a pixel).
+        sub = (np.arange(oversample) + 0.5) / oversample - 0.5
+        rows, cols = sub[None, None, :, None, None], sub[None, None, None, None, :]
+        jac = jacobian[:, :, :, None, None, None, None]
+        x = x + jac[:, 0, 0] * cols + jac[:, 0, 1] * rows
+        y = y + jac[:, 1, 0] * cols + jac[:, 1, 1] * rows
+    points = np.empty((2, n, size, oversample, size, oversample))
+    points[0], points[1] = y, x
+    if factor > 1:  # pixel coordinates on the block-averaged image
+        points -= (factor - 1) / 2
+        points /= factor
+    values = map_coordinates(data, points.reshape(2, -1), output=np.float64, order=1,
+                             mode="constant", cval=np.nan, prefilter=False)
+    values = values.reshape(n, size, oversample, size, oversample)
+    finite = np.isfinite(values)
+    coverage = finite.reshape(n, -1).mean(axis=1)
+    if oversample == 1:
+        return values[:, :, 0, :, 0], coverage
+    if finite.all():
+        return values.mean(axis=(2, 4)), coverage
+    # Mean of the samples with data; NaN where none has (no warnings: this runs in threads).
+    counts = finite.sum(axis=(2, 4))
+    sums = np.where(finite, values, 0.0).sum(axis=(2, 4))
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), coverage
+
+
+def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, oversample=None, workers=None,
+                   max_samples=2**21):
+    """Resample one image onto the north-up grids of many galaxies at once.
+
+    Parameters
+    ----------
+    image : `~astro_morph.surveys.BandImage`
+    ra_deg, dec_deg : array (N,)
+        Cutout centres.
+    size : int
+        Cutout side in pixels.
+    scale_arcsec : float
+        Output pixel scale.
+    oversample : int, optional
+        Samples per output pixel side, on the image itself. By default the
+        image is first averaged in blocks of ``floor(ratio)`` pixels (``ratio``:
+        output to image pixel size; the averaged image is kept with ``image``
+        for the next call) and sampled ``ceil(ratio / floor(ratio))`` times
+        per side (once for 0.263" or 0.78" cutouts of 0.263" DES images).
+    workers : int, optional
+        Threads that share the galaxies (default: all cores).
+    max_samples : int
+        Largest number of sample points handled at once (bounds the memory:
+        about 100 bytes each).
+
+    Returns
+    -------
+    stamps : `~numpy.ndarray`
+        (N, size, size) float64 in nanomaggies per output pixel (NaN where the
+        image has no data).
+    coverage : `~numpy.ndarray`
+        (N,) fraction of each cutout's pixels with data.
+    """
+    ra_deg = np.atleast_1d(np.asarray(ra_deg, dtype=float))
+    dec_deg = np.atleast_1d(np.asarray(dec_deg, dtype=float))
+    n = len(ra_deg)
+    stamps, coverage = np.full((n, size, size), np.nan), np.zeros(n)
+    if n == 0:
+        return stamps, coverage
+    jacobian = _jacobian(image, ra_deg, dec_deg, scale_arcsec)
+    area = np.abs(jacobian[:, 0, 0] * jacobian[:, 1, 1] - jacobian[:, 0, 1] * jacobian[:, 1, 0])
+    factor = 1
+    if oversample is None:
+        # Image pixels per output pixel side. Coarser output: average the image in blocks
+        # of ``factor`` pixels once, then sample what remains (with 2% slack: 0.263" on
+        # 0.263" samples once, 0.78" on 0.263" averages 3 x 3 blocks and samples once).
+        ratio = float(np.sqrt(np.nanmax(area)))
+        factor = max(1, int(np.floor(ratio + 0.05)))
+        oversample = int(np.clip(np.ceil(ratio / factor - 0.02), 1, 8))
+    data = _binned(image, factor)
+    per_block = max(1, max_samples // (size * size * oversample * oversample))
+    blocks = [slice(a, min(a + per_block, n)) for a in range(0, n, per_block)]
+
+    def run(block):
+        stamps[block], coverage[block] = _resample_block(
+            data, image, ra_deg[block], dec_deg[block], size, scale_arcsec, oversample,
+            jacobian[block], factor)
+
+    workers = min(workers or default_workers(), len(blocks))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, blocks))
+    else:
+        for block in blocks:
+            run(block)
+    stamps *= (area * image.to_nanomaggies)[:, None, None]
+    return stamps, coverage
