@@ -96,6 +96,7 @@ def test_sharded_inference_equals_single_process_row_by_row(ranks):
 
 @needs_horovod
 def test_time_budget_stops_every_rank_at_the_same_step(ranks):
+    # This run also sends its gradients as float16 (fp16_compression=True).
     assert ranks[0]["budget"] == ranks[1]["budget"]
     assert 1 <= ranks[0]["budget"]["epochs"] < 10_000
 

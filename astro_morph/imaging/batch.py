@@ -48,9 +48,9 @@ def tan_grid_world(ra_deg, dec_deg, offsets_x, offsets_y):
 
     Examples
     --------
-    >>> ra, dec = tan_grid_world([10.0], [0.0], [0.0, 3600.0], [0.0, 0.0])
-    >>> [round(float(v), 6) for v in ra[0]]
-    [10.0, 11.0]
+    >>> ra, dec = tan_grid_world([10.0], [0.0], [0.0, 36.0], [0.0, 0.0])
+    >>> [round(float(v), 6) for v in ra[0]]  # 36" east of RA 10 deg on the equator
+    [10.0, 10.01]
     """
     ra0 = np.radians(np.asarray(ra_deg, dtype=float))[:, None]
     dec0 = np.radians(np.asarray(dec_deg, dtype=float))[:, None]
@@ -181,7 +181,7 @@ def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, oversample=None, 
     ra_deg = np.atleast_1d(np.asarray(ra_deg, dtype=float))
     dec_deg = np.atleast_1d(np.asarray(dec_deg, dtype=float))
     n = len(ra_deg)
-    stamps, coverage = np.full((n, size, size), np.nan), np.zeros(n)
+    stamps, coverage = np.empty((n, size, size)), np.zeros(n)  # every block fills its rows
     if n == 0:
         return stamps, coverage
     jacobian = _jacobian(image, ra_deg, dec_deg, scale_arcsec)

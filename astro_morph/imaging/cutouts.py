@@ -196,9 +196,10 @@ def _batch_at(source, coords, bands, size, scale_arcsec, max_blank_fraction, on_
             if not len(rows):
                 continue
             stamps, covered = resample_batch(image, ra[rows], dec[rows], size, scale_arcsec)
+            np.nan_to_num(stamps, copy=False, nan=0.0)
             better = covered > coverage[rows]
             chosen = rows[better]
-            data[chosen, :, :, k] = np.nan_to_num(stamps[better], nan=0.0)
+            data[chosen, :, :, k] = stamps if better.all() else stamps[better]
             coverage[chosen] = covered[better]
             calibrated[chosen] = image.zero_point is not None
         failed = coverage < 1.0 - max_blank_fraction

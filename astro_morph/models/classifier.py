@@ -308,9 +308,9 @@ class MorphologyClassifier:
 
     def _training_data(self, X, y, source, images_dir, cutout_kwargs):
         """Parse, encode and check the labelled inputs; split off the validation set."""
+        preprocessing = self._check_params()
         if source is not None and isinstance(X, (Table, SkyCoord)):
             parse_positions(X, unique=True)  # a repeated galaxy would leak into validation
-        preprocessing = self._check_params()
         images, found, _ = prepare_images(X, preprocessing, source=source,
                                           images_dir=images_dir, classes=self.classes,
                                           cutout_kwargs=cutout_kwargs)
