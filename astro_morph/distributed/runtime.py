@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from astro_morph.exceptions import DistributedError, MissingDependencyError
+from astro_morph.logger import log
 
 __all__ = ["require_horovod", "launcher", "init", "rank", "size", "is_root",
            "broadcast_value", "allgather_object", "BUILD_COMMAND"]
@@ -78,8 +79,8 @@ def init():
             "on one process, use fit() / classify() without distributed.")
     hvd.init()
     import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
     try:
-        gpus = tf.config.list_physical_devices("GPU")
         if gpus:
             gpu = gpus[hvd.local_rank() % len(gpus)]
             tf.config.experimental.set_memory_growth(gpu, True)
@@ -89,10 +90,14 @@ def init():
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
     except RuntimeError as exc:
-        raise DistributedError(
-            "TensorFlow had already started before Horovod could give this rank its device: "
-            "call astro_morph.distributed.init() at the top of the script, before any model "
-            f"is built ({exc}).") from exc
+        if gpus:  # every rank would share the first GPU
+            raise DistributedError(
+                "TensorFlow had already started before Horovod could give this rank its GPU: "
+                "call astro_morph.distributed.init() at the top of the script, before any "
+                f"model is built ({exc}).") from exc
+        log.warning("TensorFlow had already started: the CPU threads of this rank are not "
+                    "limited to its share of the cores (call astro_morph.distributed.init() "
+                    "first to set them)")
     return hvd
 
 

@@ -204,9 +204,15 @@ def _batch_at(source, coords, bands, size, scale_arcsec, max_blank_fraction, on_
             calibrated[chosen] = image.zero_point is not None
         failed = coverage < 1.0 - max_blank_fraction
         if on_error == "raise" and np.any(failed & ~bad):
-            # The per-galaxy path words the error for the first failing position.
-            _cutout_at(source, coords[int(np.flatnonzero(failed & ~bad)[0])], bands, size,
-                       scale_arcsec, max_blank_fraction)
+            # The per-galaxy path words the error for the first failing position...
+            first = int(np.flatnonzero(failed & ~bad)[0])
+            _cutout_at(source, coords[first], bands, size, scale_arcsec, max_blank_fraction)
+            # ...unless its exact resampling covers just enough where this one did not.
+            raise FootprintError(
+                f"the {band}-band cutout at RA={ra[first]:.5f}, Dec={dec[first]:+.5f} is "
+                f"{100 * (1 - max(coverage[first], 0)):.0f}% blank (NaN or off the image "
+                "edge); use images that cover the galaxy, raise max_blank_fraction, or pass "
+                "on_error='flag'.")
         bad |= failed
         flags[coverage < 1.0] |= CUTOUT_FLAGS["partial_coverage"]
         flags[~calibrated] |= CUTOUT_FLAGS["uncalibrated"]
