@@ -225,3 +225,19 @@ def test_cutout_grids_are_made_on_demand():
     grids = make_cutouts(_flat_source()[0], centres, size=16, bands="r").wcs
     assert len(grids) == 2 and len(grids[0:2]) == 2
     assert grids[1].wcs.crval.tolist() == cutout_wcs(centres[1], 16, 0.396).wcs.crval.tolist()
+
+
+@pytest.mark.parametrize("resampling", RESAMPLING)
+def test_only_the_pixels_asked_for_are_computed(mock_survey, resampling):
+    catalog = mock_survey.catalog("des")[:3]
+    source = mock_survey.source("des")
+    mask = np.zeros((32, 32), dtype=bool)
+    mask[8:24, 8:24] = True
+    mask[0, :] = True
+    full = make_cutouts(source, catalog, size=32, background=None, resampling=resampling)
+    part = make_cutouts(source, catalog, size=32, background=None, resampling=resampling,
+                        pixels=mask)
+    np.testing.assert_array_equal(part.data[:, mask], full.data[:, mask])
+    assert not np.any(part.data[:, ~mask])
+    with pytest.raises(InputError, match="boolean"):
+        make_cutouts(source, catalog, size=32, pixels=np.ones((16, 16), dtype=bool))

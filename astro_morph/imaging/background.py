@@ -10,7 +10,8 @@ from photutils.centroids import centroid_com
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["estimate_background", "subtract_background", "measure_centroid", "MAX_BORDER_PIXELS"]
+__all__ = ["estimate_background", "subtract_background", "measure_centroid", "border_pixels",
+           "MAX_BORDER_PIXELS"]
 
 BACKGROUND_METHODS = ("border", "mesh")
 
@@ -27,8 +28,14 @@ def _galaxy_mask(shape, radius_fraction=0.35):
     return (xx - (nx - 1) / 2) ** 2 + (yy - (ny - 1) / 2) ** 2 < radius**2
 
 
-def _border_pixels(shape):
-    """Flat indices of the sky pixels a 'border' estimate uses (at most MAX_BORDER_PIXELS)."""
+def border_pixels(shape):
+    """Flat indices of the sky pixels a 'border' estimate uses (at most `MAX_BORDER_PIXELS`).
+
+    Examples
+    --------
+    >>> len(border_pixels((64, 64))), len(border_pixels((128, 128)))
+    (2528, 3355)
+    """
     border = np.flatnonzero(~_galaxy_mask(shape))
     step = int(np.ceil(len(border) / MAX_BORDER_PIXELS))
     return border[::step]
@@ -62,7 +69,7 @@ def estimate_background(image, method="border"):
     """
     mask = _galaxy_mask(image.shape) | ~np.isfinite(image)
     if method == "border":
-        pixels = image.ravel()[_border_pixels(image.shape)]
+        pixels = image.ravel()[border_pixels(image.shape)]
         pixels = pixels[np.isfinite(pixels)]
         if pixels.size < 10:
             return 0.0
@@ -97,7 +104,7 @@ def subtract_background(stamps, method="border"):
     if method == "border" and stamps.size:
         # All cutouts and bands at once: photutils clips and estimates along an axis.
         n, height, width, n_bands = stamps.shape
-        flat = stamps.reshape(n, height * width, n_bands)[:, _border_pixels((height, width))]
+        flat = stamps.reshape(n, height * width, n_bands)[:, border_pixels((height, width))]
         pixels = np.ascontiguousarray(np.moveaxis(flat, 1, -1)).reshape(n * n_bands, -1)
         pixels[~np.isfinite(pixels)] = np.nan
         with warnings.catch_warnings():

@@ -175,7 +175,8 @@ def _cutout_at(source, coord, bands, size, scale_arcsec, max_blank_fraction):
     return stamp, grid, flags
 
 
-def _batch_at(source, coords, bands, size, scale_arcsec, max_blank_fraction, on_error):
+def _batch_at(source, coords, bands, size, scale_arcsec, max_blank_fraction, on_error,
+              pixels=None):
     """All bands at many positions, image by image: (data (N, H, W, B), flags (N,)).
 
     The same choices as `_cutout_at` (the covering image with the best coverage,
@@ -195,7 +196,8 @@ def _batch_at(source, coords, bands, size, scale_arcsec, max_blank_fraction, on_
             rows = np.flatnonzero(image.contains(coords) & (coverage < 1.0))
             if not len(rows):
                 continue
-            stamps, covered = resample_batch(image, ra[rows], dec[rows], size, scale_arcsec)
+            stamps, covered = resample_batch(image, ra[rows], dec[rows], size, scale_arcsec,
+                                             pixels=pixels)
             np.nan_to_num(stamps, copy=False, nan=0.0)
             better = covered > coverage[rows]
             chosen = rows[better]
@@ -269,9 +271,10 @@ def _exact_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_er
 
 
 def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_error,
-                  recenter, background, max_shift):
+                  recenter, background, max_shift, pixels):
     """All galaxies together, image by image, with `resample_batch`."""
-    data, flags = _batch_at(source, coords, bands, size, scale, max_blank_fraction, on_error)
+    data, flags = _batch_at(source, coords, bands, size, scale, max_blank_fraction, on_error,
+                            pixels)
     if not recenter:
         return data, flags, coords
     ra, dec = coords.ra.deg.copy(), coords.dec.deg.copy()
@@ -288,7 +291,7 @@ def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_err
         rows = np.asarray(moved_rows)
         moved = SkyCoord(moved)
         data[rows], flags[rows] = _batch_at(source, moved, bands, size, scale,
-                                            max_blank_fraction, on_error)
+                                            max_blank_fraction, on_error, pixels)
         ra[rows], dec[rows] = moved.ra.deg, moved.dec.deg
     return data, flags, SkyCoord(ra, dec, unit="deg", frame=coords.frame)
 
@@ -296,7 +299,7 @@ def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_err
 def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL_SCALE,
                  bands=None, *, background="border", recenter=False,
                  max_recenter_shift=3 * u.arcsec, on_error="raise", max_blank_fraction=0.5,
-                 resampling="exact", progress=False):
+                 resampling="exact", pixels=None, progress=False):
     """Cut aligned multi-band stamps of galaxies out of a survey's images.
 
     Each galaxy gets a north-up, east-left tangent-plane grid centred on it at
@@ -341,6 +344,12 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
         faster for large catalogs; it equals `reproject.reproject_interp` at
         the image's own pixel scale and differs from ``'exact'`` by a few per
         cent of the peak at most when resampling to coarser pixels.
+    pixels : `~numpy.ndarray`, optional
+        Boolean (size, size) mask of the cutout pixels a caller will use (with
+        ``'fast'`` resampling only those are computed; the others are 0, and
+        the coverage checks count the computed pixels). For callers that use
+        part of each cutout: `~astro_morph.classify` asks for the central crop
+        its network sees and the sky pixels of the ``'border'`` background.
     progress : bool, optional
         Show a progress bar (``'exact'`` resampling).
 
@@ -383,16 +392,23 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
     scale = parse_pixel_scale(pixel_scale)
     size = parse_size(size, scale)
     max_shift = parse_size(max_recenter_shift, scale) if recenter else 0
+    if pixels is not None:
+        pixels = np.asarray(pixels)
+        if pixels.shape != (size, size) or pixels.dtype != bool or not pixels.any():
+            raise InputError(f"pixels must be a boolean ({size}, {size}) mask with at least "
+                             f"one True pixel, got {pixels.dtype} {pixels.shape}.")
     source.prefetch(coords, bands)
 
     if resampling == "fast":
         data, flags, centres = _fast_cutouts(source, coords, bands, size, scale,
                                              max_blank_fraction, on_error, recenter,
-                                             background, max_shift)
+                                             background, max_shift, pixels)
     else:
         data, flags, centres = _exact_cutouts(source, coords, bands, size, scale,
                                               max_blank_fraction, on_error, recenter,
                                               background, max_shift, progress)
+        if pixels is not None:
+            data[:, ~pixels] = 0.0
     if background is not None:
         subtract_background(data, background)
     n_bad = int(np.count_nonzero(flags & CUTOUT_FLAGS["outside_footprint"]))

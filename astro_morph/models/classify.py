@@ -9,7 +9,7 @@ from astropy.table import MaskedColumn, QTable, Table
 
 from astro_morph.catalogs import parse_positions
 from astro_morph.exceptions import InputError
-from astro_morph.imaging import CUTOUT_FLAGS, RESAMPLING
+from astro_morph.imaging import CUTOUT_FLAGS, RESAMPLING, border_pixels
 from astro_morph.surveys import ImageSource
 
 __all__ = ["classify", "FRAMING", "framing_fields", "classification_columns",
@@ -152,12 +152,17 @@ def classification_columns(classifier, source, coords, fields, *, cutout_size=12
     mean = np.full((len(coords), n_classes), np.nan)
     spread = np.full((len(coords), n_classes), np.nan)
     flags = np.zeros(len(coords), dtype=np.int32)
+    # Only the pixels used are resampled: the crop the network sees and the sky pixels.
+    used = np.zeros((cutout_size, cutout_size), dtype=bool)
+    rows_box, cols_box, _ = classifier.preprocessing_._box(cutout_size, cutout_size)
+    used[rows_box, cols_box] = True
+    used.flat[border_pixels((cutout_size, cutout_size))] = True
     # Batches of rows sharing a framing (one make_cutouts call each).
     batches = []
     for field in np.unique(fields):
         rows = np.flatnonzero(fields == field)
         kwargs = {"size": cutout_size, "pixel_scale": field / cutout_size * u.arcsec / u.pixel,
-                  "on_error": "flag", "resampling": resampling}
+                  "on_error": "flag", "resampling": resampling, "pixels": used}
         batches += [(rows[a:a + batch_size], kwargs) for a in range(0, len(rows), batch_size)]
 
     for rows, kwargs in batches:
