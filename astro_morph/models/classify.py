@@ -153,9 +153,7 @@ def classification_columns(classifier, source, coords, fields, *, cutout_size=12
     spread = np.full((len(coords), n_classes), np.nan)
     flags = np.zeros(len(coords), dtype=np.int32)
     # Only the pixels used are resampled: the crop the network sees and the sky pixels.
-    used = np.zeros((cutout_size, cutout_size), dtype=bool)
-    rows_box, cols_box, _ = classifier.preprocessing_._box(cutout_size, cutout_size)
-    used[rows_box, cols_box] = True
+    used = classifier.preprocessing_.crop_mask(cutout_size, cutout_size)
     used.flat[border_pixels((cutout_size, cutout_size))] = True
     # Batches of rows sharing a framing (one make_cutouts call each).
     batches = []

@@ -49,6 +49,19 @@ class Preprocessing:
         pil = Image.fromarray(crop_uint8).resize((self.input_size,) * 2, Image.BILINEAR)
         return np.asarray(pil, dtype=np.float32) / 255.0
 
+    def crop_mask(self, height, width):
+        """Boolean (height, width) mask of the pixels that `crop` keeps.
+
+        Examples
+        --------
+        >>> int(Preprocessing(crop_fraction=0.5).crop_mask(8, 8).sum())
+        16
+        """
+        mask = np.zeros((height, width), dtype=bool)
+        rows, cols, _ = self._box(height, width)
+        mask[rows, cols] = True
+        return mask
+
     def crop(self, images):
         """The central ``crop_fraction`` of each image of a (N, H, W, C) batch (a view)."""
         rows, cols, _ = self._box(*np.shape(images)[1:3])
