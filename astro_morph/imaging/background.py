@@ -41,6 +41,18 @@ def border_pixels(shape):
     return border[::step]
 
 
+def _border_sky(pixels):
+    """'border' sky level of each row of ``pixels`` (sky pixels, NaN where there is no
+    data): the SExtractor mode of the sigma-clipped values, 0 with fewer than 10."""
+    pixels = np.array(pixels, dtype=np.result_type(pixels, np.float32))
+    pixels[~np.isfinite(pixels)] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN
+        values = SExtractorBackground(sigma_clip=SigmaClip(sigma=3.0)).calc_background(
+            pixels, axis=1)
+    return np.nan_to_num(np.where(np.isfinite(pixels).sum(axis=1) < 10, 0.0, values))
+
+
 def estimate_background(image, method="border"):
     """Estimate the sky under a galaxy cutout.
 
@@ -67,14 +79,10 @@ def estimate_background(image, method="border"):
     >>> round(float(estimate_background(image)), 1)
     3.0
     """
-    mask = _galaxy_mask(image.shape) | ~np.isfinite(image)
     if method == "border":
-        pixels = image.ravel()[border_pixels(image.shape)]
-        pixels = pixels[np.isfinite(pixels)]
-        if pixels.size < 10:
-            return 0.0
-        return float(SExtractorBackground(sigma_clip=SigmaClip(sigma=3.0)).calc_background(pixels))
+        return float(_border_sky(image.ravel()[border_pixels(image.shape)][None])[0])
     if method == "mesh":
+        mask = _galaxy_mask(image.shape) | ~np.isfinite(image)
         box = max(image.shape[0] // 4, 4)
         with warnings.catch_warnings():
             # Boxes under the galaxy are masked on purpose; photutils warns about them.
@@ -105,14 +113,8 @@ def subtract_background(stamps, method="border"):
         # All cutouts and bands at once: photutils clips and estimates along an axis.
         n, height, width, n_bands = stamps.shape
         flat = stamps.reshape(n, height * width, n_bands)[:, border_pixels((height, width))]
-        pixels = np.ascontiguousarray(np.moveaxis(flat, 1, -1)).reshape(n * n_bands, -1)
-        pixels[~np.isfinite(pixels)] = np.nan
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN
-            values = SExtractorBackground(sigma_clip=SigmaClip(sigma=3.0)).calc_background(
-                pixels, axis=1)
-        values = np.where(np.isfinite(pixels).sum(axis=1) < 10, 0.0, values)
-        stamps -= np.nan_to_num(values).reshape(n, 1, 1, n_bands).astype(stamps.dtype)
+        values = _border_sky(np.moveaxis(flat, 1, -1).reshape(n * n_bands, -1))
+        stamps -= values.reshape(n, 1, 1, n_bands).astype(stamps.dtype)
         return stamps
     for index in np.ndindex(stamps.shape[0], stamps.shape[3]):
         image = stamps[index[0], :, :, index[1]]
