@@ -13,15 +13,31 @@ from astro_morph.exceptions import AstroMorphError
 def _demo(args):
     from astro_morph.workflows import run_demo
 
+    if not args.quiet:
+        logging.getLogger("astro_morph").setLevel(logging.INFO)  # the demo's step lines
     summary = run_demo(args.out, n_galaxies=args.n_galaxies, seed=args.seed,
                        progress=not args.quiet)
     print(f"astro-morph demo: {summary['n_matched']} of {summary['n_galaxies']} mock galaxies "
           f"matched between the SDSS-like and DES-like catalogs; median r-band correlation "
           f"of their cutouts {summary['median_r_correlation']:.3f}; "
           f"{summary['seconds']:.1f} s.")
+    summary["results"]["test_set", "n", "precision", "recall", "fpr", "accuracy", "f1",
+                       "roc_auc"].pprint(max_width=-1)
     for name, path in summary["written"].items():
         if isinstance(path, str):
             print(f"  {name}: {path}")
+    return 0
+
+
+def _report(args):
+    from astro_morph.evaluation import write_report
+    from astro_morph.models import MorphologyClassifier
+
+    classifier = (MorphologyClassifier.load(args.model) if args.model
+                  else MorphologyClassifier.pretrained())
+    path = write_report(classifier, args.labels, output_dir=args.out,
+                        name=os.path.basename(args.labels), max_embedded=args.max_embedded)
+    print(f"astro-morph report: written to {path}")
     return 0
 
 
@@ -118,9 +134,10 @@ def build_parser():
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="run the pipeline offline on the embedded GalSim mock survey")
+        "demo", help="run the seed's workflow offline on the embedded GalSim mock survey "
+                     "and write an HTML report")
     demo.add_argument("--out", default="astro_morph_demo", help="output folder")
-    demo.add_argument("--n-galaxies", type=int, default=60, help="mock galaxies to render")
+    demo.add_argument("--n-galaxies", type=int, default=400, help="mock galaxies to render")
     demo.add_argument("--seed", type=int, default=0, help="random seed of the mock survey")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_demo)
@@ -150,6 +167,16 @@ def build_parser():
     evaluate.add_argument("--images", help="folder of the images (default: the CSV's folder)")
     evaluate.add_argument("--out", help="write the metrics table (.ecsv or .json)")
     evaluate.set_defaults(run=_evaluate)
+
+    report = commands.add_parser(
+        "report", help="HTML report of a model on labelled images: metrics, ROC, confusion, "
+                       "training curves, t-SNE, galleries")
+    report.add_argument("model", nargs="?", help="model file (default: the pretrained model)")
+    report.add_argument("--labels", required=True, help="CSV with filename,label columns")
+    report.add_argument("--out", default="astro_morph_report", help="output folder")
+    report.add_argument("--max-embedded", type=int, default=2000,
+                        help="most galaxies in the t-SNE")
+    report.set_defaults(run=_report)
 
     classify = commands.add_parser("classify", help="add morphology columns to a catalog")
     classify.add_argument("table", help="catalog with RA/Dec columns (any astropy format)")

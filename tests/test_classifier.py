@@ -165,6 +165,19 @@ def test_time_budget_anneals_and_composes_with_other_schedules():
     np.testing.assert_allclose(float(model.optimizer.learning_rate), 0.5e-3 * 0.1, rtol=1e-3)
 
 
+def test_time_budget_anneals_over_the_epochs_when_they_end_first():
+    model = build_network_for_tests("compact", 16)[0]
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    budget = TimeBudget(3600.0, anneal=True, floor=0.02)  # an hour: the epochs end first
+    budget.set_model(model)
+    budget.set_params({"epochs": 10, "steps": 4})
+    budget.on_train_begin()
+    budget.on_epoch_begin(5)
+    budget.on_train_batch_begin(2)  # 5.5 of 10 epochs done, a few seconds of the hour
+    np.testing.assert_allclose(float(model.optimizer.learning_rate), 0.45e-3, rtol=1e-3)
+    assert budget.fraction_done(2) == pytest.approx(0.55, abs=1e-3)
+
+
 def test_augmentation_is_a_symmetry_and_off_at_inference():
     layer = GalaxyAugmentation(shift=0, zoom=0, seed=2)
     image = np.random.default_rng(0).random((1, 8, 8, 3)).astype("float32")

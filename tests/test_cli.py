@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -8,18 +9,41 @@ from astropy.table import Table
 from astro_morph.cli import main
 
 
-def test_demo_writes_cutouts_mosaic_and_catalog(tmp_path, capsys):
+def test_demo_runs_the_workflow_and_writes_the_report(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--n-galaxies", "6", "--seed", "1", "--quiet"]) == 0
+    assert main(["demo", "--out", str(out), "--n-galaxies", "100", "--seed", "1", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "median r-band correlation" in printed
+    assert "median r-band correlation" in printed and "roc_auc" in printed
     matched = Table.read(out / "matched.ecsv")
-    assert len(matched) >= 5 and np.median(matched["r_correlation"]) > 0.8
+    assert len(matched) >= 40 and np.median(matched["r_correlation"]) > 0.8
     with fits.open(out / "cutouts_des.fits") as hdul:
         assert hdul[0].data.shape == (len(matched), 3, 64, 64)
-    png = (out / "mosaic.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert (out / "mock" / "mock_sdss_r.fits").exists()
+    labelled = Table.read(out / "des_labelled.ecsv")
+    assert {"des_p_spiral", "des_morphology", "des_flag"} <= set(labelled.colnames)
+    assert "label" not in labelled.colnames and labelled.meta["AMSURVEY"]
+    page = (out / "report.html").read_text()
+    links = re.findall(r'src="([^"]+)"', page)
+    assert {"mosaic.png", "training.png", "roc.png", "confident.png", "self_training.png",
+            "tsne.png"} <= set(links)
+    for link in links:  # every figure is a real PNG of this run
+        png = (out / link).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+    for heading in ("Results on the test galaxies", "Recursive training", "silhouette",
+                    "SN2006bh"):
+        assert heading in page
+
+
+def test_report_command(tmp_path, capsys, labelled_folder):
+    labels = labelled_folder(tmp_path, n=24, side=32)
+    model = tmp_path / "m.keras"
+    assert main(["train", "--labels", str(labels), "--out", str(model), "--epochs", "2",
+                 "--quiet"]) == 0
+    assert main(["report", str(model), "--labels", str(labels), "--out",
+                 str(tmp_path / "rep")]) == 0
+    assert "report.html" in capsys.readouterr().out
+    page = (tmp_path / "rep" / "report.html").read_text()
+    assert all((tmp_path / "rep" / link).is_file() for link in re.findall(r'src="([^"]+)"', page))
 
 
 def test_our_errors_become_a_message_and_exit_status_2(capsys):

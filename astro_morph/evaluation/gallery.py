@@ -2,9 +2,10 @@
 
 import numpy as np
 
+from astro_morph.evaluation.plotting import figure
 from astro_morph.exceptions import InputError
 
-__all__ = ["save_mosaic"]
+__all__ = ["save_mosaic", "save_confident_gallery", "save_misclassified_gallery"]
 
 
 def save_mosaic(rows, path, *, row_labels=None, titles=None, columns=None, panel_size=1.4):
@@ -30,15 +31,11 @@ def save_mosaic(rows, path, *, row_labels=None, titles=None, columns=None, panel
     -------
     path : str or path-like
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
     rows = [np.asarray(r) for r in rows]
     if not rows or any(r.ndim != 4 or r.shape[-1] != 3 for r in rows):
         raise InputError("save_mosaic needs a list of (N, H, W, 3) colour batches.")
     n = min(len(r) for r in rows) if columns is None else min(columns, *(len(r) for r in rows))
-    fig = Figure(figsize=(panel_size * n, (panel_size + 0.1) * len(rows) + 0.2))
+    fig = figure((panel_size * n, (panel_size + 0.1) * len(rows) + 0.2))
     axes = fig.subplots(len(rows), n, squeeze=False)
     for i, batch in enumerate(rows):
         for j in range(n):
@@ -53,3 +50,60 @@ def save_mosaic(rows, path, *, row_labels=None, titles=None, columns=None, panel
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     return path
+
+
+def _probabilities(images, p_spiral):
+    images = np.asarray(images)
+    p_spiral = np.asarray(p_spiral, dtype=float)
+    if images.ndim != 4 or len(images) != len(p_spiral):
+        raise InputError(f"need (N, H, W, 3) images and N probabilities, got {images.shape} "
+                         f"and {p_spiral.shape}.")
+    return images, p_spiral
+
+
+def save_confident_gallery(images, p_spiral, path, *, n=10):
+    """Save the ``n`` most confident spirals (top row) and ellipticals (bottom row) as a PNG.
+
+    Parameters
+    ----------
+    images : array
+        (N, H, W, 3) colour images in [0, 1].
+    p_spiral : sequence of float
+        Probability of a spiral for each image (NaN for unclassified ones).
+    path : str
+        PNG file to write.
+    n : int
+        Galaxies per row.
+
+    Returns
+    -------
+    path : str
+    """
+    images, p_spiral = _probabilities(images, p_spiral)
+    valid = np.flatnonzero(np.isfinite(p_spiral))
+    spirals = valid[np.argsort(-p_spiral[valid])][:n]
+    ellipticals = valid[np.argsort(p_spiral[valid])][:n]
+    n = min(len(spirals), len(ellipticals))
+    if n == 0:
+        raise InputError("no classified image to show.")
+    rows = [images[spirals[:n]], images[ellipticals[:n]]]
+    titles = [f"p_sp {p_spiral[s]:.2f} / {p_spiral[e]:.2f}" for s, e in
+              zip(spirals[:n], ellipticals[:n])]
+    return save_mosaic(rows, path, row_labels=["most spiral", "most elliptical"],
+                       titles=titles, columns=n)
+
+
+def save_misclassified_gallery(images, y_true, p_spiral, path, *, n=10, positive="spiral"):
+    """Save the ``n`` most confidently misclassified galaxies as a PNG.
+
+    Each panel's title gives the true class and ``p_spiral``. Returns the
+    path, or None when nothing is misclassified (no file is written).
+    """
+    images, p_spiral = _probabilities(images, p_spiral)
+    truth = np.asarray(y_true) == positive
+    wrong = np.flatnonzero(np.isfinite(p_spiral) & ((p_spiral >= 0.5) != truth))
+    if not len(wrong):
+        return None
+    worst = wrong[np.argsort(-np.abs(p_spiral[wrong] - 0.5))][:n]
+    titles = [f"true {'sp' if truth[i] else 'el'}, p_sp {p_spiral[i]:.2f}" for i in worst]
+    return save_mosaic([images[worst]], path, row_labels=["misclassified"], titles=titles)

@@ -12,10 +12,12 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from astro_morph.evaluation.plotting import figure
 from astro_morph.exceptions import InputError
 from astro_morph.utils.provenance import provenance
 
-__all__ = ["evaluate", "plot_roc", "plot_confusion", "plot_history"]
+__all__ = ["evaluate", "plot_roc", "plot_roc_curves", "plot_confusion", "plot_history",
+           "plot_self_training"]
 
 
 def _binary(y_true, p_positive, positive):
@@ -73,27 +75,42 @@ def evaluate(y_true, p_spiral, *, threshold=0.5, positive="spiral", name="test")
         "f1": [f1_score(truth, predicted, zero_division=0)],
         "roc_auc": [roc_auc_score(truth, proba) if both else np.nan],
     })
+    for column in ("precision", "recall", "fpr", "accuracy", "f1", "roc_auc"):
+        table[column].info.format = ".4f"
     table.meta["evaluate"] = provenance("evaluate", threshold=threshold, positive=positive)
     return table
 
 
-def _figure(size=(4, 4)):
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-    return Figure(figsize=size)
-
-
 def plot_roc(y_true, p_spiral, path, positive="spiral", label=None):
     """Write the ROC curve as a PNG and return its path."""
-    truth, proba = _binary(y_true, p_spiral, positive)
-    fpr, tpr, _ = roc_curve(truth, proba)
-    fig = _figure()
+    return plot_roc_curves({label or "model": (y_true, p_spiral)}, path, positive=positive)
+
+
+def plot_roc_curves(curves, path, positive="spiral", title="ROC"):
+    """Write several ROC curves in one PNG (e.g. one per backbone on one test set).
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: (y_true, p_spiral)}``.
+    path : str
+        PNG file to write.
+
+    Returns
+    -------
+    path : str
+    """
+    if not curves:
+        raise InputError("plot_roc_curves needs at least one (y_true, p_spiral) curve.")
+    fig = figure()
     ax = fig.subplots()
-    ax.plot(fpr, tpr, label=f"{label or 'model'} (AUC {roc_auc_score(truth, proba):.3f})")
+    for label, (y_true, p_spiral) in curves.items():
+        truth, proba = _binary(y_true, p_spiral, positive)
+        fpr, tpr, _ = roc_curve(truth, proba)
+        ax.plot(fpr, tpr, label=f"{label} (AUC {roc_auc_score(truth, proba):.3f})")
     ax.plot([0, 1], [0, 1], ls=":", color="grey")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    ax.legend(loc="lower right")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
+    ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path
@@ -103,7 +120,7 @@ def plot_confusion(y_true, p_spiral, path, classes=("elliptical", "spiral"), thr
     """Write the confusion matrix as a PNG and return its path."""
     truth, proba = _binary(y_true, p_spiral, classes[1])
     matrix = confusion_matrix(truth, (proba >= threshold).astype(int), labels=[0, 1])
-    fig = _figure()
+    fig = figure()
     ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues")
     for (i, j), value in np.ndenumerate(matrix):
@@ -119,7 +136,7 @@ def plot_history(history, path):
     """Write training curves (loss and accuracy, training and validation) as a PNG."""
     if not history.get("loss"):
         raise InputError("the training history is empty.")
-    fig = _figure((8, 3.5))
+    fig = figure((8, 3.5))
     left, right = fig.subplots(1, 2)
     for key, ax in (("loss", left), ("accuracy", right)):
         for prefix, style in (("", "-"), ("val_", "--")):
@@ -127,6 +144,23 @@ def plot_history(history, path):
                 ax.plot(history[prefix + key], style, label=(prefix or "train_") + key)
         ax.set(xlabel="epoch", ylabel=key)
         ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_self_training(history, path):
+    """Write test accuracy against the number of galaxies added (`~astro_morph.self_train`)."""
+    columns = [c for c in history.colnames if c.startswith("accuracy_")]
+    if not len(history) or not columns:
+        raise InputError("the self-training history is empty.")
+    fig = figure((5, 3.5))
+    ax = fig.subplots()
+    for column in columns:
+        ax.plot(history["n_added"], history[column], "o-", label=column[len("accuracy_"):])
+    ax.set(xlabel="galaxies added from their own predictions", ylabel="test accuracy",
+           title="recursive training")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path

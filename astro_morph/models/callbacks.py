@@ -105,11 +105,14 @@ class TimeBudget(keras.callbacks.Callback):
 
     Checked after every batch; the epoch in progress ends early and callbacks
     such as early stopping still restore the best weights. With ``anneal``,
-    the learning rate also decays linearly with the fraction of the budget
-    spent, to ``floor`` times its value at the end (budget-aware training,
+    the learning rate also decays linearly with the fraction of the run
+    done, to ``floor`` times its value at the end (budget-aware training,
     Li, Yumer & Ramanan 2020: a run that knows its budget ends converged
-    rather than cut off mid-descent). Changes made by other callbacks
-    (ReduceLROnPlateau, progressive unfreezing) compose with the decay.
+    rather than cut off mid-descent). The fraction done is the larger of the
+    budget spent and the epochs run, so a fast machine that finishes its
+    epochs before the budget still ends annealed. Changes made by other
+    callbacks (ReduceLROnPlateau, progressive unfreezing) compose with the
+    decay.
 
     Parameters
     ----------
@@ -142,6 +145,11 @@ class TimeBudget(keras.callbacks.Callback):
         """Start the clock."""
         self._start = time.monotonic() - self.already_spent
         self._set_rate = self._factor = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Note the epoch, for the fraction of the run done."""
+        self._epoch = epoch
 
     def elapsed(self):
         """Seconds of the budget spent so far (distributed training shares rank 0's clock)."""
@@ -151,8 +159,17 @@ class TimeBudget(keras.callbacks.Callback):
         """What a checkpoint must keep for the decay to continue where it was."""
         return {name: getattr(self, name, None) for name in ("_base", "_factor", "_set_rate")}
 
+    def fraction_done(self, batch=0):
+        """The larger of the budget spent and the epochs run, as a fraction."""
+        done = self.elapsed() / self.seconds
+        params = self.params or {}
+        epochs, steps = params.get("epochs"), params.get("steps")
+        if epochs and steps:
+            done = max(done, (self._epoch + batch / steps) / epochs)
+        return done
+
     def on_train_batch_begin(self, batch, logs=None):
-        """Set the learning rate for the fraction of the budget spent."""
+        """Set the learning rate for the fraction of the run done."""
         if not self.anneal:
             return
         optimizer = self.model.optimizer
@@ -160,8 +177,7 @@ class TimeBudget(keras.callbacks.Callback):
         if self._set_rate is None or not np.isclose(current, self._set_rate, rtol=1e-5):
             # First batch, or another callback changed the rate: that is the new base.
             self._base = current / (self._factor or 1.0)
-        spent = self.elapsed() / self.seconds
-        self._factor = max(self.floor, 1.0 - spent)
+        self._factor = max(self.floor, 1.0 - self.fraction_done(batch))
         self._set_rate = self._base * self._factor
         optimizer.learning_rate = self._set_rate
         # Read back what the optimizer stores (float32), so the comparison above is exact.

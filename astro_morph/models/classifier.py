@@ -74,9 +74,10 @@ class MorphologyClassifier:
         or ``"efficientnet_b0"``.
     input_size : int, optional
         Side of the network input; default the backbone's (64 for compact).
-    weights : None, "imagenet" or path
+    weights : None, "imagenet", path or MorphologyClassifier
         Initial weights: random, ImageNet through Keras' own loader, or a
-        model file of ours to continue from.
+        model file of ours or a fitted classifier to continue from (same
+        backbone and input size; see `astro_morph.fine_tune`).
     classes : tuple of str
         Class names; the last is the "positive" class (``p_spiral``).
     seed : int
@@ -177,8 +178,10 @@ class MorphologyClassifier:
             raise InputError("validation_fraction must be between 0 and 0.5.")
         if not 0 < self.crop_fraction <= 1:
             raise InputError("crop_fraction must be in (0, 1].")
-        if self.weights not in (None, "imagenet") and not isinstance(self.weights, str):
-            raise InputError("weights must be None, 'imagenet' or the path of a model file.")
+        if self.weights not in (None, "imagenet") and \
+                not isinstance(self.weights, (str, MorphologyClassifier)):
+            raise InputError("weights must be None, 'imagenet', the path of a model file or a "
+                             "fitted MorphologyClassifier to continue from.")
         if self.weights == "imagenet" and not spec.pretrainable:
             raise InputError(f"the {self.backbone} backbone has no ImageNet weights; "
                              "use weights=None or another backbone.")
@@ -201,7 +204,10 @@ class MorphologyClassifier:
     def _build(self, preprocessing):
         start_from = None
         weights = self.weights
-        if weights not in (None, "imagenet"):
+        if isinstance(weights, MorphologyClassifier):
+            weights._check_fitted()
+            start_from, weights = weights, None
+        elif weights not in (None, "imagenet"):
             from astro_morph.models.io import load_classifier  # avoid an import cycle
             start_from, weights = load_classifier(weights), None
         previous = keras.config.dtype_policy()
@@ -463,6 +469,22 @@ class MorphologyClassifier:
         images, flags = self._images(X, source, cutout_kwargs)
         views = self._view_probabilities(images)
         return views.mean(axis=0), views.std(axis=0), flags
+
+    def features(self, X, *, source=None, cutout_kwargs=None, batch_size=256):
+        """The network's learned features (the pooled layer before the logits).
+
+        For embeddings such as t-SNE (`astro_morph.evaluation.embed_features`)
+        or for other classifiers.
+
+        Returns
+        -------
+        features : `~numpy.ndarray`
+            (N, n_features) float32.
+        """
+        images, _ = self._images(X, source, cutout_kwargs)
+        extractor = keras.Model(self.model_.inputs, self.model_.get_layer("features").output)
+        return np.asarray(extractor.predict(images, batch_size=batch_size, verbose=0),
+                          dtype=np.float32)
 
     def classify(self, table, source, **kwargs):
         """Classify a catalog; see `astro_morph.classify` for the columns added."""

@@ -66,6 +66,9 @@ def save_classifier(classifier, path, **provenance):
         model.set_weights(classifier.model_.get_weights())
         model.save(tmp, overwrite=True)
         params = classifier.get_params()
+        if hasattr(params["weights"], "model_"):  # continued from an in-memory classifier
+            start = getattr(params["weights"], "provenance_", {}).get("file")
+            params["weights"] = f"continued from {start or 'an in-memory classifier'}"
         params["time_budget"] = None if params["time_budget"] is None else str(
             params["time_budget"])
         config = {

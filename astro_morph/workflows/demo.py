@@ -1,75 +1,272 @@
-"""The demo: the imaging pipeline end to end on the embedded mock survey, offline."""
+"""The demo: the seed's science workflow end to end on the embedded mock survey, offline.
+
+Mock SDSS-like and DES-like images of one sky (GalSim) -> crossmatched
+catalogs -> cutouts reprojected onto one grid -> colour images -> a CNN
+trained on SDSS-like galaxies -> results on SDSS-like and DES-like images of
+the same test galaxies, beside a traditional baseline and a DES fine-tune ->
+labels for unlabelled DES-like galaxies -> one round of recursive training ->
+t-SNE of the learned features -> an HTML report.
+"""
 
 import os
 import time
 
 import numpy as np
 from astropy import units as u
+from astropy.table import vstack
 
-from astro_morph.catalogs import crossmatch
-from astro_morph.evaluation import save_mosaic
+from astro_morph.catalogs import crossmatch, split_sets, summarize_sets, write_table
+from astro_morph.evaluation import (
+    Report,
+    accuracy_by_bin,
+    embed_features,
+    evaluate_across_surveys,
+    plot_embedding,
+    plot_history,
+    plot_roc_curves,
+    plot_self_training,
+    results_table,
+    save_confident_gallery,
+    save_misclassified_gallery,
+    save_mosaic,
+)
 from astro_morph.imaging import bands_to_rgb, make_cutouts
 from astro_morph.logger import log
-from astro_morph.surveys import MockSurvey
+from astro_morph.models import FeatureClassifier, MorphologyClassifier, classify, prepare_images
+from astro_morph.surveys import FITSImageSource, MockSurvey
+from astro_morph.workflows.selftrain import self_train
+from astro_morph.workflows.transfer import fine_tune
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "DEMO_CUTOUT"]
+
+#: Cutouts of the demo: 64 pixels of 0.396" (SDSS's pixel), 25" across; mock
+#: galaxies sit 32" apart, so each cutout shows one galaxy.
+DEMO_CUTOUT = {"size": 64, "pixel_scale": 0.396 * u.arcsec / u.pixel, "resampling": "fast"}
+# The same cutouts through `classify`: its field width and cutout side.
+_FRAMING = {"framing": DEMO_CUTOUT["size"] * DEMO_CUTOUT["pixel_scale"] * u.pixel,
+            "cutout_size": DEMO_CUTOUT["size"]}
+_STEPS = 9
+#: Fraction of hard mock galaxies (faint, small or edge-on): most mock galaxies are easy.
+HARD_FRACTION = 0.5
 
 
-def run_demo(output_dir="astro_morph_demo", n_galaxies=60, seed=0, size=64 * u.pixel,
-             progress=True):
-    """Run the imaging pipeline on a mock SDSS + DES overlap and write its products.
+def _step(number, text):
+    log.info("[%d/%d] %s", number, _STEPS, text)
+
+
+def _shared_data():
+    """The real data folder ($ASTRO_MORPH_SHARED_DATA or ../shared/data), if present."""
+    folder = os.environ.get("ASTRO_MORPH_SHARED_DATA", os.path.join(os.pardir, "shared", "data"))
+    return folder if os.path.isdir(os.path.join(folder, "fits", "SN2006bh")) else None
+
+
+def _images(table, source, preprocessing):
+    """Network-ready images of the rows of ``table`` cut from ``source``."""
+    images, _, _ = prepare_images(table, preprocessing, source=source,
+                                  cutout_kwargs=dict(DEMO_CUTOUT, on_error="flag"))
+    return images
+
+
+def _mock_overlap(output_dir, n_galaxies, seed, progress, written):
+    """Render the mock survey, crossmatch its catalogs, write cutouts and a mosaic."""
+    mock = MockSurvey(n_galaxies=n_galaxies, seed=seed, hard_fraction=HARD_FRACTION)
+    written["mock"] = mock.write(os.path.join(output_dir, "mock"), overwrite=True)
+    sources = {"SDSS": mock.source("sdss"), "DES": mock.source("des")}
+    matched = crossmatch(mock.catalog("sdss"), mock.catalog("des"), 1 * u.arcsec)
+    cutouts = {s: make_cutouts(src, matched, progress=progress, **DEMO_CUTOUT)
+               for s, src in sources.items()}
+    for survey, batch in cutouts.items():
+        written[f"cutouts_{survey.lower()}"] = os.path.join(
+            output_dir, f"cutouts_{survey.lower()}.fits")
+        batch.write(written[f"cutouts_{survey.lower()}"], overwrite=True)
+    r_sdss, r_des = cutouts["SDSS"].band("r"), cutouts["DES"].band("r")
+    matched["r_correlation"] = [np.corrcoef(a.ravel(), b.ravel())[0, 1]
+                                for a, b in zip(r_sdss, r_des)]
+    titles = [f"{label[:4]} r={mag:.1f}" for label, mag in zip(matched["label"], matched["r_mag"])]
+    written["mosaic"] = save_mosaic(
+        [bands_to_rgb(cutouts["SDSS"]), bands_to_rgb(cutouts["DES"])],
+        os.path.join(output_dir, "mosaic.png"), row_labels=["SDSS-like", "DES-like"],
+        titles=titles, columns=12)
+    written["matched"] = os.path.join(output_dir, "matched.ecsv")
+    matched.write(written["matched"], overwrite=True)
+    return mock, sources, matched
+
+
+def _train(train, sdss, seed, progress):
+    classifier = MorphologyClassifier(input_size=48, crop_fraction=0.75, epochs=40,
+                                      batch_size=16, learning_rate=2e-3, patience=12, seed=seed,
+                                      verbose=1 if progress else 0)
+    classifier.fit(train, train["label"], source=sdss,
+                   cutout_kwargs=dict(DEMO_CUTOUT, on_error="flag"))
+    return classifier
+
+
+def _compare(classifier, sets, sources, seed):
+    """Results of the CNN, the baseline and the DES fine-tune on the SDSS/DES test sets."""
+    pre = classifier.preprocessing_
+    test = sets["test"]
+    results, _, agreement = evaluate_across_surveys(classifier, test, sources, **_FRAMING)
+    images = {s: _images(test, src, pre) for s, src in sources.items()}
+    baseline = FeatureClassifier(input_size=pre.input_size, crop_fraction=1.0, seed=seed).fit(
+        _images(sets["train"], sources["SDSS"], pre), sets["train"]["label"])
+    tune = sets["finetune"]
+    tuned = fine_tune(classifier, _images(tune, sources["DES"], pre), tune["label"], verbose=0)
+    truth = np.asarray(test["label"])
+    p = {"CNN, DES-like": classifier.predict_proba(images["DES"])[:, 1],
+         "baseline, SDSS-like": baseline.predict_proba(images["SDSS"])[:, 1],
+         "baseline, DES-like": baseline.predict_proba(images["DES"])[:, 1],
+         f"CNN fine-tuned on {len(tune)} DES-like, DES-like": tuned.predict_proba(
+             images["DES"])[:, 1]}
+    extra = results_table({name: (truth, values) for name, values in p.items()
+                           if not name.startswith("CNN, ")})
+    results = vstack([results, extra], metadata_conflicts="silent")
+    return results, agreement, images, p
+
+
+def _label_unlabelled(classifier, unlabelled, des, output_dir, written):
+    hidden = unlabelled["label"]
+    unlabelled = unlabelled.copy()
+    unlabelled.remove_column("label")  # these galaxies have no labels as far as we know
+    labelled = classify(unlabelled, des, classifier=classifier, prefix="des_", **_FRAMING)
+    written["labelled"] = write_table(labelled, os.path.join(output_dir, "des_labelled.ecsv"),
+                                      overwrite=True)
+    p = np.ma.filled(labelled["des_p_spiral"], np.nan)
+    good = np.isfinite(p)
+    accuracy = float(np.mean((p[good] >= 0.5) == (np.asarray(hidden)[good] == "spiral")))
+    return labelled, accuracy
+
+
+def _sn2006bh(report):
+    folder = _shared_data()
+    if folder is None:
+        report.add_text("A real galaxy: SN2006bh's host",
+                        "The real DES images of SN2006bh's host were not found (set "
+                        "ASTRO_MORPH_SHARED_DATA to the shared data folder to include them).")
+        return None
+    des = FITSImageSource({b: os.path.join(folder, "fits", "SN2006bh", f"DES_{b}.fits")
+                           for b in "gri"}, survey="des")
+    from astropy.table import Table
+    result = classify(Table({"name": ["SN2006bh host"], "ra": [27.9520], "dec": [0.26352]}),
+                      des, framing=80 * u.arcsec)
+    report.add_table("A real galaxy: SN2006bh's host (DES g, r, i; the pretrained model)",
+                     result["name", "ra", "dec", "p_spiral", "p_spiral_std", "morphology",
+                            "flag"])
+    return result
+
+
+def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=True):
+    """Run the seed's workflow on a mock SDSS + DES overlap and write an HTML report.
 
     Renders ``n_galaxies`` with GalSim as an SDSS-like and a DES-like survey,
-    crossmatches the two catalogs, cuts every matched galaxy out of both
-    surveys onto one 0.396"/pixel grid, turns g, r, i into colour, and writes:
+    crossmatches the catalogs, and splits the matched galaxies into a
+    training set, a test set, a few for fine-tuning on DES and an
+    "unlabelled" set (its labels are hidden and only used to score the
+    labelling). Then it trains a CNN on SDSS-like cutouts, evaluates it on
+    SDSS-like and DES-like images of the same test galaxies beside a
+    traditional baseline and a DES fine-tune, labels the unlabelled galaxies
+    from their DES-like images, runs one round of recursive training, embeds
+    the learned features with t-SNE, classifies the real SN2006bh host with
+    the pretrained model when the shared data is present, and writes:
 
     - ``mock/``: the mock survey's FITS images and ECSV catalogs;
-    - ``matched.ecsv``: the crossmatched catalog with the r-band correlation
-      between the SDSS and DES cutouts of each galaxy;
-    - ``cutouts_sdss.fits``, ``cutouts_des.fits``: the cutout cubes;
-    - ``mosaic.png``: SDSS (top) and DES (bottom) colour images side by side.
+    - ``matched.ecsv``, ``cutouts_sdss.fits``, ``cutouts_des.fits``, ``mosaic.png``;
+    - ``des_labelled.ecsv``: the unlabelled galaxies with morphology columns;
+    - ``report.html`` and its PNGs.
 
     Parameters
     ----------
     output_dir : str
         Folder for the products (created).
     n_galaxies : int
-        Number of mock galaxies.
+        Number of mock galaxies (at least 40).
     seed : int
-        Random seed of the mock survey.
-    size : `~astropy.units.Quantity`
-        Cutout side.
+        Random seed of the mock survey, the splits and the training.
     progress : bool
-        Show progress bars.
+        Show progress bars and per-epoch lines.
 
     Returns
     -------
     summary : dict
-        Paths written, counts and the median SDSS/DES correlation.
+        Paths written, counts, the results table and the wall time.
     """
     start = time.perf_counter()
     os.makedirs(output_dir, exist_ok=True)
-    mock = MockSurvey(n_galaxies=n_galaxies, seed=seed)
-    paths = mock.write(os.path.join(output_dir, "mock"), overwrite=True)
-    log.info("mock survey written to %s", os.path.join(output_dir, "mock"))
+    written = {}
+    _step(1, f"rendering {n_galaxies} mock galaxies as SDSS-like and DES-like images")
+    mock, sources, matched = _mock_overlap(output_dir, n_galaxies, seed, progress, written)
+    if len(matched) < 40:
+        from astro_morph.exceptions import InputError
+        raise InputError(f"only {len(matched)} galaxies matched; the demo needs at least 40: "
+                         "raise n_galaxies.")
+    names = ("train", "test", "finetune", "unlabelled")
+    matched["set"] = split_sets(matched["label"], (0.45, 0.25, 0.1, 0.2), seed=seed, names=names)
+    sets = {name: matched[matched["set"] == name] for name in names}
+    report = Report(output_dir, "astro_morph demo: the seed's workflow on a mock SDSS + DES sky")
+    report.add_table("Data sets (crossmatched mock SDSS x DES galaxies)", summarize_sets(sets))
+    report.add_figure("The same galaxies seen by both surveys", written["mosaic"])
 
-    matched = crossmatch(mock.catalog("sdss"), mock.catalog("des"), 1 * u.arcsec)
-    cutouts = {survey: make_cutouts(mock.source(survey), matched, size=size, progress=progress)
-               for survey in ("sdss", "des")}
-    r_sdss, r_des = cutouts["sdss"].band("r"), cutouts["des"].band("r")
-    matched["r_correlation"] = [np.corrcoef(a.ravel(), b.ravel())[0, 1]
-                                for a, b in zip(r_sdss, r_des)]
-    written = {"catalogs": paths, "matched": os.path.join(output_dir, "matched.ecsv"),
-               "mosaic": os.path.join(output_dir, "mosaic.png")}
-    matched.write(written["matched"], overwrite=True)
-    for survey, batch in cutouts.items():
-        written[f"cutouts_{survey}"] = os.path.join(output_dir, f"cutouts_{survey}.fits")
-        batch.write(written[f"cutouts_{survey}"], overwrite=True)
+    _step(2, f"training the CNN on {len(sets['train'])} SDSS-like galaxies")
+    classifier = _train(sets["train"], sources["SDSS"], seed, progress)
+    report.add_figure("Training curves", plot_history(classifier.history_,
+                                                      report.path("training.png")))
+    _step(3, "evaluating on SDSS-like and DES-like images of the test galaxies; baseline; "
+             "DES fine-tune")
+    results, agreement, images, p = _compare(classifier, sets, sources, seed)
+    truth = np.asarray(sets["test"]["label"])
+    report.add_table("Results on the test galaxies", results)
+    report.add_table("Agreement between the SDSS-like and DES-like predictions", agreement)
+    report.add_table("Accuracy by magnitude (DES-like images)", accuracy_by_bin(
+        truth, p["CNN, DES-like"], sets["test"]["r_mag"], 3, name="r_mag"))
+    curves = {name: (truth, values) for name, values in p.items()}
+    report.add_figure("ROC curves on the DES-like test images",
+                      plot_roc_curves(curves, report.path("roc.png")))
+    wrong = save_misclassified_gallery(images["DES"], truth, p["CNN, DES-like"],
+                                       report.path("misclassified.png"))
+    if wrong:
+        report.add_figure("Misclassified test galaxies (DES-like images)", wrong)
 
-    titles = [f"{label[:4]} r={mag:.1f}" for label, mag in zip(matched["label"], matched["r_mag"])]
-    save_mosaic([bands_to_rgb(cutouts["sdss"]), bands_to_rgb(cutouts["des"])],
-                written["mosaic"], row_labels=["SDSS-like", "DES-like"], titles=titles,
-                columns=12)
+    _step(4, f"labelling {len(sets['unlabelled'])} unlabelled DES-like galaxies")
+    labelled, label_accuracy = _label_unlabelled(classifier, sets["unlabelled"], sources["DES"],
+                                                 output_dir, written)
+    unlabelled_images = _images(sets["unlabelled"], sources["DES"], classifier.preprocessing_)
+    p_unlabelled = np.ma.filled(labelled["des_p_spiral"], np.nan)
+    report.add_text("Labelling unlabelled DES-like galaxies",
+                    f"{len(labelled)} galaxies labelled and written to des_labelled.ecsv; "
+                    f"against their hidden mock truth the labels are {label_accuracy:.1%} right.")
+    report.add_figure("Most confident spirals and ellipticals among them",
+                      save_confident_gallery(unlabelled_images, p_unlabelled,
+                                             report.path("confident.png")))
+
+    _step(5, "one round of recursive training on the most confident labels")
+    tests = {"SDSS-like": (_images(sets["test"], sources["SDSS"], classifier.preprocessing_),
+                           truth), "DES-like": (images["DES"], truth)}
+    _, history = self_train(classifier, (_images(sets["train"], sources["SDSS"],
+                                                 classifier.preprocessing_),
+                                         sets["train"]["label"]),
+                            unlabelled_images, test_sets=tests, rounds=1, epochs=8)
+    report.add_table("Recursive training", history)
+    report.add_figure("Accuracy against galaxies added",
+                      plot_self_training(history, report.path("self_training.png")))
+
+    _step(6, "t-SNE of the learned features of the unlabelled galaxies")
+    predicted = np.where(p_unlabelled >= 0.5, "spiral", "elliptical")
+    embedding = embed_features(classifier.features(unlabelled_images), predicted,
+                               sets["unlabelled"]["label"], seed=seed)
+    report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
+                      plot_embedding(embedding, report.path("tsne.png")),
+                      caption=f"silhouette score of the predicted classes "
+                              f"{embedding.meta['silhouette_predicted']:.3f} (-1 to 1; higher "
+                              f"is better separated); colour: predicted class; marker: hidden "
+                              f"true class")
+
+    _step(7, "classifying a real galaxy (SN2006bh's host) with the pretrained model")
+    sn2006bh = _sn2006bh(report)
+    _step(8, "writing the report")
+    written["report"] = report.write()
+    seconds = time.perf_counter() - start
+    _step(9, f"done in {seconds:.0f} s: {written['report']}")
     return {"written": written, "n_galaxies": n_galaxies, "n_matched": len(matched),
             "median_r_correlation": float(np.median(matched["r_correlation"])),
-            "seconds": time.perf_counter() - start}
+            "results": results, "self_training": history,
+            "silhouette": embedding.meta["silhouette_predicted"],
+            "label_accuracy": label_accuracy, "sn2006bh": sn2006bh, "seconds": seconds}

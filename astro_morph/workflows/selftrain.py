@@ -1,0 +1,129 @@
+"""Recursive training: grow the training set with the model's most confident predictions."""
+
+import numpy as np
+from astropy.table import QTable
+
+from astro_morph.exceptions import InputError
+from astro_morph.logger import log
+from astro_morph.models import MorphologyClassifier
+from astro_morph.models.inputs import encode_labels, prepare_images
+from astro_morph.utils.provenance import provenance
+from astro_morph.workflows.transfer import fine_tune
+
+__all__ = ["self_train"]
+
+
+def _images(classifier, X, source, cutout_kwargs, want_labels=False):
+    images, labels, _ = prepare_images(X, classifier.preprocessing_, source=source,
+                                       classes=classifier.classes_, cutout_kwargs=cutout_kwargs)
+    return (images, labels) if want_labels else images
+
+
+def _accuracies(classifier, test_sets):
+    scores = {}
+    for name, (images, truth) in test_sets.items():
+        predicted = np.argmax(classifier.predict_proba(images), axis=1)
+        scores[name] = float(np.mean(predicted == truth))
+    return scores
+
+
+def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_round=None,
+               threshold=0.9, patience=1, epochs=10, source=None, cutout_kwargs=None):
+    """Recursive training on the most confident predictions (Khan et al. 2019, Sec. 6).
+
+    Each round the classifier labels the galaxies of ``unlabelled`` not used
+    yet, takes the ``per_round`` most confident ones whose probability
+    reaches ``threshold``, adds them with their predicted classes to the
+    training set and continues training from the current weights (see
+    `~astro_morph.fine_tune`). Accuracy on every test set is recorded after
+    each round; the rounds stop once the mean accuracy has not improved for
+    ``patience`` rounds, and the best classifier is returned.
+
+    Parameters
+    ----------
+    classifier : `~astro_morph.MorphologyClassifier`
+        A fitted classifier (round 0).
+    labelled : tuple
+        ``(X, y)``: the labelled training galaxies (anything
+        `~astro_morph.MorphologyClassifier.fit` reads; ``y`` may be None if
+        ``X`` carries labels).
+    unlabelled : array, Table or SkyCoord
+        The galaxies to label (positions need ``source``).
+    test_sets : dict
+        ``{name: (X, y)}`` with true classes, never used for training.
+    rounds : int
+        Most rounds of adding and retraining.
+    per_round : int, optional
+        Most galaxies added per round (default: a ``1 / rounds`` share of
+        ``unlabelled``).
+    threshold : float
+        Smallest probability of the predicted class for a galaxy to be added.
+    patience : int
+        Rounds without improvement before stopping.
+    epochs : int
+        Epochs of each retraining.
+    source, cutout_kwargs
+        Image source for positions in ``labelled``, ``unlabelled`` or the test sets.
+
+    Returns
+    -------
+    best : `~astro_morph.MorphologyClassifier`
+        The classifier of the round with the best mean test accuracy.
+    history : `~astropy.table.QTable`
+        One row per round (round 0 is ``classifier``): ``round``,
+        ``n_added`` (in total), ``n_train``, ``accuracy_{name}`` per test set,
+        ``mean_accuracy``; ``meta["best_round"]``.
+    """
+    if not isinstance(classifier, MorphologyClassifier):
+        raise InputError("self_train needs a fitted MorphologyClassifier as its first argument.")
+    classifier._check_fitted()
+    if not test_sets:
+        raise InputError("self_train needs at least one labelled test set to judge each round.")
+    if not 0.5 <= threshold < 1 or rounds < 1 or patience < 1:
+        raise InputError("threshold must be in [0.5, 1), rounds and patience at least 1.")
+    train_x, found = _images(classifier, labelled[0], source, cutout_kwargs, want_labels=True)
+    given = labelled[1] if len(labelled) > 1 and labelled[1] is not None else found
+    if given is None:
+        raise InputError("labelled must be (X, y), or X must carry its labels.")
+    train_y = encode_labels(given, classifier.classes_)
+    pool = _images(classifier, unlabelled, source, cutout_kwargs)
+    tests = {}
+    for name, (x, y) in test_sets.items():
+        images, found = _images(classifier, x, source, cutout_kwargs, want_labels=True)
+        tests[name] = (images, encode_labels(found if y is None else y, classifier.classes_))
+    per_round = int(per_round or max(1, len(pool) // rounds))
+
+    used = np.zeros(len(pool), dtype=bool)
+    current, best, best_score, stale = classifier, classifier, -np.inf, 0
+    rows = []
+    for round_number in range(rounds + 1):
+        if round_number:
+            proba = current.predict_proba(pool)
+            confidence = np.where(used, -1.0, proba.max(axis=1))
+            candidates = np.flatnonzero(confidence >= threshold)
+            chosen = candidates[np.argsort(-confidence[candidates])][:per_round]
+            if not len(chosen):
+                log.info("self_train: no unused galaxy reaches p >= %.2f; stopping", threshold)
+                break
+            used[chosen] = True
+            train_x = np.concatenate([train_x, pool[chosen]])
+            train_y = np.concatenate([train_y, np.argmax(proba[chosen], axis=1)])
+            current = fine_tune(current, train_x, train_y, epochs=epochs,
+                                learning_rate_factor=1.0 if round_number > 1 else 0.5)
+        scores = _accuracies(current, tests)
+        mean = float(np.mean(list(scores.values())))
+        rows.append({"round": round_number, "n_added": int(used.sum()), "n_train": len(train_y),
+                     **{f"accuracy_{k}": v for k, v in scores.items()}, "mean_accuracy": mean})
+        log.info("self_train round %d: %d added, mean test accuracy %.4f",
+                 round_number, int(used.sum()), mean)
+        if mean > best_score:
+            best, best_score, stale = current, mean, 0
+        else:
+            stale += 1
+            if stale >= patience:
+                break
+    history = QTable(rows=rows)
+    history.meta["best_round"] = int(history["round"][np.argmax(history["mean_accuracy"])])
+    history.meta["self_train"] = provenance("self_train", threshold=threshold,
+                                            per_round=per_round, epochs=epochs)
+    return best, history
