@@ -13,9 +13,14 @@ import time
 
 import numpy as np
 from astropy import units as u
-from astropy.table import vstack
 
-from astro_morph.catalogs import crossmatch, split_sets, summarize_sets, write_table
+from astro_morph.catalogs import (
+    crossmatch,
+    curate_galaxy_zoo,
+    split_sets,
+    summarize_sets,
+    write_table,
+)
 from astro_morph.evaluation import (
     Report,
     accuracy_by_bin,
@@ -32,7 +37,13 @@ from astro_morph.evaluation import (
 )
 from astro_morph.imaging import bands_to_rgb, make_cutouts
 from astro_morph.logger import log
-from astro_morph.models import FeatureClassifier, MorphologyClassifier, classify, prepare_images
+from astro_morph.models import (
+    FeatureClassifier,
+    MorphologyClassifier,
+    Preprocessing,
+    classify,
+    prepare_images,
+)
 from astro_morph.surveys import FITSImageSource, MockSurvey
 from astro_morph.workflows.selftrain import self_train
 from astro_morph.workflows.transfer import fine_tune
@@ -60,9 +71,11 @@ def _shared_data():
     return folder if os.path.isdir(os.path.join(folder, "fits", "SN2006bh")) else None
 
 
-def _images(table, source, preprocessing):
-    """Network-ready images of the rows of ``table`` cut from ``source``."""
-    images, _, _ = prepare_images(table, preprocessing, source=source,
+def _images(table, source):
+    """Colour cutouts of the rows of ``table`` from ``source``, as the classifiers take them
+    (each classifier crops and resizes them its own way, as it did in training)."""
+    whole = Preprocessing(DEMO_CUTOUT["size"], crop_fraction=1.0)
+    images, _, _ = prepare_images(table, whole, source=source,
                                   cutout_kwargs=dict(DEMO_CUTOUT, on_error="flag"))
     return images
 
@@ -101,32 +114,57 @@ def _train(train, sdss, seed, progress):
     return classifier
 
 
+def _mock_votes(matched, truth, seed, volunteers=40):
+    """Galaxy Zoo-like debiased vote fractions for the mock galaxies.
+
+    Each galaxy gets ``volunteers`` votes; a volunteer picks the true class
+    with probability 0.95, or 0.7 for the hard cases (faint, small, edge-on),
+    so some galaxies miss the clean and high-probability thresholds as in
+    Galaxy Zoo. The true class moves to ``true_label``.
+    """
+    rng = np.random.default_rng([seed, 1])
+    hard = np.asarray(truth["hard_case"])[np.asarray(matched["truth_id"])] != ""
+    right = rng.binomial(volunteers, np.where(hard, 0.7, 0.95)) / volunteers
+    matched.rename_column("label", "true_label")
+    is_spiral = np.asarray(matched["true_label"]) == "spiral"
+    matched["p_cs_debiased"] = np.where(is_spiral, right, 1 - right)
+    matched["p_el_debiased"] = 1 - matched["p_cs_debiased"]
+    return matched
+
+
 def _compare(classifier, sets, sources, seed):
-    """Results of the CNN, the baseline and the DES fine-tune on the SDSS/DES test sets."""
+    """Results of the CNN, the baseline and the DES fine-tune on the FO and HP test sets."""
     pre = classifier.preprocessing_
     test = sets["test"]
-    results, _, agreement = evaluate_across_surveys(classifier, test, sources, **_FRAMING)
-    images = {s: _images(test, src, pre) for s, src in sources.items()}
-    baseline = FeatureClassifier(input_size=pre.input_size, crop_fraction=1.0, seed=seed).fit(
-        _images(sets["train"], sources["SDSS"], pre), sets["train"]["label"])
+    _, classified, agreement = evaluate_across_surveys(classifier, test, sources, **_FRAMING)
+    truth, hp = np.asarray(test["label"]), np.asarray(test["hp"])
+    rows = {}
+    for survey in sources:
+        p_survey = np.ma.filled(classified[f"{survey.lower()}_p_spiral"], np.nan)
+        rows[f"CNN, {survey}-like, FO test"] = (truth, p_survey)
+        rows[f"CNN, {survey}-like, HP test"] = (truth[hp], p_survey[hp])
+    images = {s: _images(test, src) for s, src in sources.items()}
+    baseline = FeatureClassifier(input_size=pre.input_size, crop_fraction=pre.crop_fraction,
+                                 seed=seed).fit(
+        _images(sets["train"], sources["SDSS"]), sets["train"]["label"])
     tune = sets["finetune"]
-    tuned = fine_tune(classifier, _images(tune, sources["DES"], pre), tune["label"], verbose=0)
-    truth = np.asarray(test["label"])
-    p = {"CNN, DES-like": classifier.predict_proba(images["DES"])[:, 1],
-         "baseline, SDSS-like": baseline.predict_proba(images["SDSS"])[:, 1],
-         "baseline, DES-like": baseline.predict_proba(images["DES"])[:, 1],
-         f"CNN fine-tuned on {len(tune)} DES-like, DES-like": tuned.predict_proba(
-             images["DES"])[:, 1]}
-    extra = results_table({name: (truth, values) for name, values in p.items()
-                           if not name.startswith("CNN, ")})
-    results = vstack([results, extra], metadata_conflicts="silent")
-    return results, agreement, images, p
+    tuned = fine_tune(classifier, _images(tune, sources["DES"]), tune["label"], verbose=0)
+    p = {"CNN": rows["CNN, DES-like, FO test"][1],
+         "baseline": baseline.predict_proba(images["DES"])[:, 1],
+         f"CNN fine-tuned on {len(tune)} DES-like": tuned.predict_proba(images["DES"])[:, 1]}
+    rows["baseline, SDSS-like, FO test"] = (truth, baseline.predict_proba(images["SDSS"])[:, 1])
+    for name in list(p)[1:]:
+        rows[f"{name}, DES-like, FO test"] = (truth, p[name])
+    finite = {name: (y[np.isfinite(v)], v[np.isfinite(v)]) for name, (y, v) in rows.items()}
+    return results_table(finite), agreement, images, p
 
 
 def _label_unlabelled(classifier, unlabelled, des, output_dir, written):
-    hidden = unlabelled["label"]
+    hidden = unlabelled["true_label"]
     unlabelled = unlabelled.copy()
-    unlabelled.remove_column("label")  # these galaxies have no labels as far as we know
+    # These galaxies have no labels as far as we know.
+    unlabelled.remove_columns(["label", "true_label", "p_cs_debiased", "p_el_debiased", "hp",
+                               "fo"])
     labelled = classify(unlabelled, des, classifier=classifier, prefix="des_", **_FRAMING)
     written["labelled"] = write_table(labelled, os.path.join(output_dir, "des_labelled.ecsv"),
                                       overwrite=True)
@@ -198,11 +236,23 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
         from astro_morph.exceptions import InputError
         raise InputError(f"only {len(matched)} galaxies matched; the demo needs at least 40: "
                          "raise n_galaxies.")
+    # Labels as Galaxy Zoo would give them: the full-overlap (FO) galaxies with a clean
+    # class, and the high-probability (HP) subset.
+    curated = curate_galaxy_zoo(_mock_votes(matched, mock.truth, seed))
+    curated = curated[curated["fo"]]
     names = ("train", "test", "finetune", "unlabelled")
-    matched["set"] = split_sets(matched["label"], (0.45, 0.25, 0.1, 0.2), seed=seed, names=names)
-    sets = {name: matched[matched["set"] == name] for name in names}
+    curated["set"] = split_sets(curated["label"], (0.45, 0.25, 0.1, 0.2), seed=seed, names=names)
+    sets = {name: curated[curated["set"] == name] for name in names}
     report = Report(output_dir, "astro_morph demo: the seed's workflow on a mock SDSS + DES sky")
-    report.add_table("Data sets (crossmatched mock SDSS x DES galaxies)", summarize_sets(sets))
+    report.add_table("Data sets (crossmatched mock SDSS x DES galaxies, Galaxy Zoo-like labels)",
+                     summarize_sets({"training (SDSS-like)": sets["train"],
+                                     "FO test": sets["test"],
+                                     "HP test": sets["test"][sets["test"]["hp"]],
+                                     "fine-tuning (DES-like)": sets["finetune"],
+                                     "unlabelled (DES-like)": sets["unlabelled"]}),
+                     caption="Mock volunteer votes (40 per galaxy) give each galaxy Galaxy "
+                             "Zoo-like vote fractions; FO: clean class (fraction >= 0.8), "
+                             "HP: spiral >= 0.985 or elliptical >= 0.926.")
     report.add_figure("The same galaxies seen by both surveys", written["mosaic"])
 
     _step(2, f"training the CNN on {len(sets['train'])} SDSS-like galaxies")
@@ -215,12 +265,13 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
     truth = np.asarray(sets["test"]["label"])
     report.add_table("Results on the test galaxies", results)
     report.add_table("Agreement between the SDSS-like and DES-like predictions", agreement)
-    report.add_table("Accuracy by magnitude (DES-like images)", accuracy_by_bin(
-        truth, p["CNN, DES-like"], sets["test"]["r_mag"], 3, name="r_mag"))
+    for column, name in (("r_mag", "magnitude"), ("half_light_radius", "size")):
+        report.add_table(f"Accuracy by {name} (CNN, DES-like images, FO test)", accuracy_by_bin(
+            truth, p["CNN"], sets["test"][column], 3, name=column))
     curves = {name: (truth, values) for name, values in p.items()}
-    report.add_figure("ROC curves on the DES-like test images",
+    report.add_figure("ROC curves on the DES-like FO test images",
                       plot_roc_curves(curves, report.path("roc.png")))
-    wrong = save_misclassified_gallery(images["DES"], truth, p["CNN, DES-like"],
+    wrong = save_misclassified_gallery(images["DES"], truth, p["CNN"],
                                        report.path("misclassified.png"))
     if wrong:
         report.add_figure("Misclassified test galaxies (DES-like images)", wrong)
@@ -228,7 +279,7 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
     _step(4, f"labelling {len(sets['unlabelled'])} unlabelled DES-like galaxies")
     labelled, label_accuracy = _label_unlabelled(classifier, sets["unlabelled"], sources["DES"],
                                                  output_dir, written)
-    unlabelled_images = _images(sets["unlabelled"], sources["DES"], classifier.preprocessing_)
+    unlabelled_images = _images(sets["unlabelled"], sources["DES"])
     p_unlabelled = np.ma.filled(labelled["des_p_spiral"], np.nan)
     report.add_text("Labelling unlabelled DES-like galaxies",
                     f"{len(labelled)} galaxies labelled and written to des_labelled.ecsv; "
@@ -238,10 +289,9 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
                                              report.path("confident.png")))
 
     _step(5, "one round of recursive training on the most confident labels")
-    tests = {"SDSS-like": (_images(sets["test"], sources["SDSS"], classifier.preprocessing_),
+    tests = {"SDSS-like": (_images(sets["test"], sources["SDSS"]),
                            truth), "DES-like": (images["DES"], truth)}
-    _, history = self_train(classifier, (_images(sets["train"], sources["SDSS"],
-                                                 classifier.preprocessing_),
+    _, history = self_train(classifier, (_images(sets["train"], sources["SDSS"]),
                                          sets["train"]["label"]),
                             unlabelled_images, test_sets=tests, rounds=1, epochs=8)
     report.add_table("Recursive training", history)
@@ -251,7 +301,7 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
     _step(6, "t-SNE of the learned features of the unlabelled galaxies")
     predicted = np.where(p_unlabelled >= 0.5, "spiral", "elliptical")
     embedding = embed_features(classifier.features(unlabelled_images), predicted,
-                               sets["unlabelled"]["label"], seed=seed)
+                               sets["unlabelled"]["true_label"], seed=seed)
     report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
                       plot_embedding(embedding, report.path("tsne.png")),
                       caption=f"silhouette score of the predicted classes "
