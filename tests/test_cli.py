@@ -48,7 +48,7 @@ def test_report_command(tmp_path, capsys, labelled_folder):
 
 def test_our_errors_become_a_message_and_exit_status_2(capsys):
     assert main(["demo", "--n-galaxies", "0", "--quiet"]) == 2
-    assert "n_galaxies must be at least 1" in capsys.readouterr().err
+    assert "n_galaxies >= 100" in capsys.readouterr().err
 
 
 def test_console_entry_point_help():

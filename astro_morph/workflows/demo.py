@@ -35,6 +35,7 @@ from astro_morph.evaluation import (
     save_misclassified_gallery,
     save_mosaic,
 )
+from astro_morph.exceptions import InputError
 from astro_morph.imaging import bands_to_rgb, make_cutouts
 from astro_morph.logger import log
 from astro_morph.models import (
@@ -57,6 +58,8 @@ DEMO_CUTOUT = {"size": 64, "pixel_scale": 0.396 * u.arcsec / u.pixel, "resamplin
 _FRAMING = {"framing": DEMO_CUTOUT["size"] * DEMO_CUTOUT["pixel_scale"] * u.pixel,
             "cutout_size": DEMO_CUTOUT["size"]}
 _STEPS = 9
+#: Fewest mock galaxies that give every set of the demo both classes.
+MIN_GALAXIES = 100
 #: Fraction of hard mock galaxies (faint, small or edge-on): most mock galaxies are easy.
 HARD_FRACTION = 0.5
 
@@ -174,6 +177,81 @@ def _label_unlabelled(classifier, unlabelled, des, output_dir, written):
     return labelled, accuracy
 
 
+def _curated_sets(report, matched, truth, seed):
+    """Galaxy Zoo-like labels, the full-overlap galaxies split into the demo's sets."""
+    # Labels as Galaxy Zoo would give them: the full-overlap (FO) galaxies with a clean
+    # class, and the high-probability (HP) subset.
+    curated = curate_galaxy_zoo(_mock_votes(matched, truth, seed))
+    curated = curated[curated["fo"]]
+    names = ("train", "test", "finetune", "unlabelled")
+    curated["set"] = split_sets(curated["label"], (0.45, 0.25, 0.1, 0.2), seed=seed, names=names)
+    sets = {name: curated[curated["set"] == name] for name in names}
+    report.add_table("Data sets (crossmatched mock SDSS x DES galaxies, Galaxy Zoo-like labels)",
+                     summarize_sets({"training (SDSS-like)": sets["train"],
+                                     "FO test": sets["test"],
+                                     "HP test": sets["test"][sets["test"]["hp"]],
+                                     "fine-tuning (DES-like)": sets["finetune"],
+                                     "unlabelled (DES-like)": sets["unlabelled"]}),
+                     caption="Mock volunteer votes (40 per galaxy) give each galaxy Galaxy "
+                             "Zoo-like vote fractions; FO: clean class (fraction >= 0.8), "
+                             "HP: spiral >= 0.985 or elliptical >= 0.926.")
+    return sets
+
+
+def _evaluation_section(report, classifier, sets, sources, seed):
+    results, agreement, images, p = _compare(classifier, sets, sources, seed)
+    truth = np.asarray(sets["test"]["label"])
+    report.add_table("Results on the test galaxies", results)
+    report.add_table("Agreement between the SDSS-like and DES-like predictions", agreement)
+    for column, name in (("r_mag", "magnitude"), ("half_light_radius", "size")):
+        report.add_table(f"Accuracy by {name} (CNN, DES-like images, FO test)", accuracy_by_bin(
+            truth, p["CNN"], sets["test"][column], 3, name=column))
+    curves = {name: (truth, values) for name, values in p.items()}
+    report.add_figure("ROC curves on the DES-like FO test images",
+                      plot_roc_curves(curves, report.path("roc.png")))
+    wrong = save_misclassified_gallery(images["DES"], truth, p["CNN"],
+                                       report.path("misclassified.png"))
+    if wrong:
+        report.add_figure("Misclassified test galaxies (DES-like images)", wrong)
+    return results, images
+
+
+def _labelling_section(report, classifier, unlabelled, des, output_dir, written):
+    labelled, label_accuracy = _label_unlabelled(classifier, unlabelled, des, output_dir,
+                                                 written)
+    images = _images(unlabelled, des)
+    p_spiral = np.ma.filled(labelled["des_p_spiral"], np.nan)
+    report.add_text("Labelling unlabelled DES-like galaxies",
+                    f"{len(labelled)} galaxies labelled and written to des_labelled.ecsv; "
+                    f"against their hidden mock truth the labels are {label_accuracy:.1%} right.")
+    report.add_figure("Most confident spirals and ellipticals among them",
+                      save_confident_gallery(images, p_spiral, report.path("confident.png")))
+    return images, p_spiral, label_accuracy
+
+
+def _self_training_section(report, classifier, sets, test_images, unlabelled_images, sdss):
+    truth = np.asarray(sets["test"]["label"])
+    tests = {"SDSS-like": (test_images["SDSS"], truth), "DES-like": (test_images["DES"], truth)}
+    _, history = self_train(classifier, (_images(sets["train"], sdss), sets["train"]["label"]),
+                            unlabelled_images, test_sets=tests, rounds=1, epochs=8)
+    report.add_table("Recursive training", history)
+    report.add_figure("Accuracy against galaxies added",
+                      plot_self_training(history, report.path("self_training.png")))
+    return history
+
+
+def _embedding_section(report, classifier, images, p_spiral, true_labels, seed):
+    predicted = np.where(p_spiral >= 0.5, "spiral", "elliptical")
+    embedding = embed_features(classifier.features(images), predicted, true_labels, seed=seed)
+    report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
+                      plot_embedding(embedding, report.path("tsne.png")),
+                      caption=f"silhouette score of the predicted classes "
+                              f"{embedding.meta['silhouette_predicted']:.3f} (-1 to 1; higher "
+                              f"is better separated); colour: predicted class; marker: hidden "
+                              f"true class")
+    return embedding
+
+
 def _sn2006bh(report):
     folder = _shared_data()
     if folder is None:
@@ -216,7 +294,7 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
     output_dir : str
         Folder for the products (created).
     n_galaxies : int
-        Number of mock galaxies (at least 40).
+        Number of mock galaxies (at least `MIN_GALAXIES`).
     seed : int
         Random seed of the mock survey, the splits and the training.
     progress : bool
@@ -227,32 +305,16 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
     summary : dict
         Paths written, counts, the results table and the wall time.
     """
+    if n_galaxies < MIN_GALAXIES:
+        raise InputError(f"the demo needs n_galaxies >= {MIN_GALAXIES} (enough labelled "
+                         f"galaxies for every set), got {n_galaxies}.")
     start = time.perf_counter()
     os.makedirs(output_dir, exist_ok=True)
     written = {}
     _step(1, f"rendering {n_galaxies} mock galaxies as SDSS-like and DES-like images")
     mock, sources, matched = _mock_overlap(output_dir, n_galaxies, seed, progress, written)
-    if len(matched) < 40:
-        from astro_morph.exceptions import InputError
-        raise InputError(f"only {len(matched)} galaxies matched; the demo needs at least 40: "
-                         "raise n_galaxies.")
-    # Labels as Galaxy Zoo would give them: the full-overlap (FO) galaxies with a clean
-    # class, and the high-probability (HP) subset.
-    curated = curate_galaxy_zoo(_mock_votes(matched, mock.truth, seed))
-    curated = curated[curated["fo"]]
-    names = ("train", "test", "finetune", "unlabelled")
-    curated["set"] = split_sets(curated["label"], (0.45, 0.25, 0.1, 0.2), seed=seed, names=names)
-    sets = {name: curated[curated["set"] == name] for name in names}
     report = Report(output_dir, "astro_morph demo: the seed's workflow on a mock SDSS + DES sky")
-    report.add_table("Data sets (crossmatched mock SDSS x DES galaxies, Galaxy Zoo-like labels)",
-                     summarize_sets({"training (SDSS-like)": sets["train"],
-                                     "FO test": sets["test"],
-                                     "HP test": sets["test"][sets["test"]["hp"]],
-                                     "fine-tuning (DES-like)": sets["finetune"],
-                                     "unlabelled (DES-like)": sets["unlabelled"]}),
-                     caption="Mock volunteer votes (40 per galaxy) give each galaxy Galaxy "
-                             "Zoo-like vote fractions; FO: clean class (fraction >= 0.8), "
-                             "HP: spiral >= 0.985 or elliptical >= 0.926.")
+    sets = _curated_sets(report, matched, mock.truth, seed)
     report.add_figure("The same galaxies seen by both surveys", written["mosaic"])
 
     _step(2, f"training the CNN on {len(sets['train'])} SDSS-like galaxies")
@@ -261,54 +323,16 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
                                                       report.path("training.png")))
     _step(3, "evaluating on SDSS-like and DES-like images of the test galaxies; baseline; "
              "DES fine-tune")
-    results, agreement, images, p = _compare(classifier, sets, sources, seed)
-    truth = np.asarray(sets["test"]["label"])
-    report.add_table("Results on the test galaxies", results)
-    report.add_table("Agreement between the SDSS-like and DES-like predictions", agreement)
-    for column, name in (("r_mag", "magnitude"), ("half_light_radius", "size")):
-        report.add_table(f"Accuracy by {name} (CNN, DES-like images, FO test)", accuracy_by_bin(
-            truth, p["CNN"], sets["test"][column], 3, name=column))
-    curves = {name: (truth, values) for name, values in p.items()}
-    report.add_figure("ROC curves on the DES-like FO test images",
-                      plot_roc_curves(curves, report.path("roc.png")))
-    wrong = save_misclassified_gallery(images["DES"], truth, p["CNN"],
-                                       report.path("misclassified.png"))
-    if wrong:
-        report.add_figure("Misclassified test galaxies (DES-like images)", wrong)
-
+    results, test_images = _evaluation_section(report, classifier, sets, sources, seed)
     _step(4, f"labelling {len(sets['unlabelled'])} unlabelled DES-like galaxies")
-    labelled, label_accuracy = _label_unlabelled(classifier, sets["unlabelled"], sources["DES"],
-                                                 output_dir, written)
-    unlabelled_images = _images(sets["unlabelled"], sources["DES"])
-    p_unlabelled = np.ma.filled(labelled["des_p_spiral"], np.nan)
-    report.add_text("Labelling unlabelled DES-like galaxies",
-                    f"{len(labelled)} galaxies labelled and written to des_labelled.ecsv; "
-                    f"against their hidden mock truth the labels are {label_accuracy:.1%} right.")
-    report.add_figure("Most confident spirals and ellipticals among them",
-                      save_confident_gallery(unlabelled_images, p_unlabelled,
-                                             report.path("confident.png")))
-
+    unlabelled_images, p_unlabelled, label_accuracy = _labelling_section(
+        report, classifier, sets["unlabelled"], sources["DES"], output_dir, written)
     _step(5, "one round of recursive training on the most confident labels")
-    tests = {"SDSS-like": (_images(sets["test"], sources["SDSS"]),
-                           truth), "DES-like": (images["DES"], truth)}
-    _, history = self_train(classifier, (_images(sets["train"], sources["SDSS"]),
-                                         sets["train"]["label"]),
-                            unlabelled_images, test_sets=tests, rounds=1, epochs=8)
-    report.add_table("Recursive training", history)
-    report.add_figure("Accuracy against galaxies added",
-                      plot_self_training(history, report.path("self_training.png")))
-
+    history = _self_training_section(report, classifier, sets, test_images, unlabelled_images,
+                                     sources["SDSS"])
     _step(6, "t-SNE of the learned features of the unlabelled galaxies")
-    predicted = np.where(p_unlabelled >= 0.5, "spiral", "elliptical")
-    embedding = embed_features(classifier.features(unlabelled_images), predicted,
-                               sets["unlabelled"]["true_label"], seed=seed)
-    report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
-                      plot_embedding(embedding, report.path("tsne.png")),
-                      caption=f"silhouette score of the predicted classes "
-                              f"{embedding.meta['silhouette_predicted']:.3f} (-1 to 1; higher "
-                              f"is better separated); colour: predicted class; marker: hidden "
-                              f"true class")
-
+    embedding = _embedding_section(report, classifier, unlabelled_images, p_unlabelled,
+                                   sets["unlabelled"]["true_label"], seed)
     _step(7, "classifying a real galaxy (SN2006bh's host) with the pretrained model")
     sn2006bh = _sn2006bh(report)
     _step(8, "writing the report")
