@@ -53,9 +53,9 @@ def _train(args):
         from astro_morph.distributed import init
         root = init().rank() == 0  # checks Horovod and the launcher before any work
     budget = None if args.time_budget is None else args.time_budget * u.min
-    classifier = MorphologyClassifier(backbone=args.backbone, epochs=args.epochs,
-                                      time_budget=budget, seed=args.seed,
-                                      verbose=0 if args.quiet else 2)
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}  # else the default's
+    classifier = MorphologyClassifier(backbone=args.backbone, time_budget=budget, seed=args.seed,
+                                      verbose=0 if args.quiet else 2, **epochs)
     history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
         else None
     checkpoint = args.checkpoint_dir or args.out + ".checkpoint"
@@ -147,7 +147,8 @@ def build_parser():
     train.add_argument("--images", help="folder of the images (default: the CSV's folder)")
     train.add_argument("--out", required=True, help="model file to write (.keras)")
     train.add_argument("--backbone", default="compact", help="network backbone")
-    train.add_argument("--epochs", type=int, default=60, help="largest number of epochs")
+    train.add_argument("--epochs", type=int,
+                       help="largest number of epochs (default: MorphologyClassifier's)")
     train.add_argument("--time-budget", type=float, help="wall-clock limit in minutes")
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument("--distributed", action="store_true",

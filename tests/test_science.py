@@ -175,6 +175,8 @@ def test_self_train_adds_confident_galaxies_and_records_each_round(toy_model):
     assert isinstance(best, MorphologyClassifier)
     with pytest.raises(InputError, match="test set"):
         self_train(toy_model, (images, labels), pool, test_sets={})
+    with pytest.raises(InputError, match="tuple"):
+        self_train(toy_model, images, pool, test_sets={"toy": (test_images, test_labels)})
 
 
 def test_self_train_stops_when_nothing_is_confident():

@@ -11,11 +11,14 @@ class GalaxyAugmentation(layers.Layer):
     """Random galaxy-preserving transformations, active only in training.
 
     A galaxy's class does not change under the 8 rotations by 90 degrees and
-    reflections (the dihedral group), nor under small shifts and zooms. Each
-    image of a batch gets its own transformation.
+    reflections (the dihedral group), nor under rotations by any angle, small
+    shifts and zooms. Each image of a batch gets its own transformation.
 
     Parameters
     ----------
+    rotation : bool
+        Also rotate by a random angle of up to 45 degrees either way (with the
+        dihedral group: any angle).
     shift : float
         Largest shift as a fraction of the image side (0 disables).
     zoom : float
@@ -35,10 +38,14 @@ class GalaxyAugmentation(layers.Layer):
     True
     """
 
-    def __init__(self, shift=0.06, zoom=0.1, colour_jitter=0.0, seed=None, **kwargs):
+    def __init__(self, shift=0.06, zoom=0.1, colour_jitter=0.0, seed=None, rotation=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.shift, self.zoom, self.colour_jitter, self.seed = shift, zoom, colour_jitter, seed
+        self.rotation = bool(rotation)
         self._generator = keras.random.SeedGenerator(seed)
+        self._rotate = (layers.RandomRotation(0.125, fill_mode="reflect", seed=seed)
+                        if rotation else None)
         self._translate = (layers.RandomTranslation(shift, shift, fill_mode="reflect", seed=seed)
                            if shift else None)
         self._zoom = (layers.RandomZoom(zoom, zoom, fill_mode="reflect", seed=seed)
@@ -46,7 +53,7 @@ class GalaxyAugmentation(layers.Layer):
 
     def build(self, input_shape):
         """Build the shift and zoom sub-layers."""
-        for layer in (self._translate, self._zoom):
+        for layer in (self._rotate, self._translate, self._zoom):
             if layer is not None:
                 layer.build(input_shape)
         super().build(input_shape)
@@ -64,6 +71,8 @@ class GalaxyAugmentation(layers.Layer):
         if not training:
             return images
         images = self._dihedral(images)
+        if self._rotate is not None:
+            images = self._rotate(images, training=True)
         if self._translate is not None:
             images = self._translate(images, training=True)
         if self._zoom is not None:
@@ -82,4 +91,4 @@ class GalaxyAugmentation(layers.Layer):
     def get_config(self):
         """Serialisable configuration (for .keras files)."""
         return {**super().get_config(), "shift": self.shift, "zoom": self.zoom,
-                "colour_jitter": self.colour_jitter, "seed": self.seed}
+                "colour_jitter": self.colour_jitter, "seed": self.seed, "rotation": self.rotation}

@@ -131,8 +131,8 @@ class MorphologyClassifier:
     """
 
     def __init__(self, backbone="compact", input_size=None, weights=None,
-                 classes=("elliptical", "spiral"), seed=0, epochs=60, batch_size=32,
-                 learning_rate=1.5e-3, validation_fraction=0.15, patience=10, time_budget=None,
+                 classes=("elliptical", "spiral"), seed=0, epochs=100, batch_size=32,
+                 learning_rate=1.5e-3, validation_fraction=0.15, patience=20, time_budget=None,
                  augment=True, colour_jitter=0.0, class_weight=None,
                  unfreeze_schedule="auto", crop_fraction=0.35, tta=True, anneal=True,
                  mixed_precision=False, verbose=1):

@@ -25,7 +25,8 @@ def build_network(backbone_name, input_size, n_classes, weights=None, augment=Tr
     inputs = keras.Input((input_size, input_size, 3), name="images")
     x = inputs
     if augment:
-        x = GalaxyAugmentation(colour_jitter=colour_jitter, seed=seed, name="augmentation")(x)
+        x = GalaxyAugmentation(colour_jitter=colour_jitter, rotation=True, seed=seed,
+                               name="augmentation")(x)
     backbone = spec.build((input_size, input_size, 3), weights)
     backbone.name = "backbone"
     x = backbone(x)

@@ -81,8 +81,11 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
         raise InputError("self_train needs at least one labelled test set to judge each round.")
     if not 0.5 <= threshold < 1 or rounds < 1 or patience < 1:
         raise InputError("threshold must be in [0.5, 1), rounds and patience at least 1.")
+    if not isinstance(labelled, tuple) or len(labelled) != 2:
+        raise InputError("labelled must be a tuple (X, y); y may be None when X carries "
+                         "its labels (a labels CSV, a Table with a 'label' column).")
     train_x, found = _images(classifier, labelled[0], source, cutout_kwargs, want_labels=True)
-    given = labelled[1] if len(labelled) > 1 and labelled[1] is not None else found
+    given = labelled[1] if labelled[1] is not None else found
     if given is None:
         raise InputError("labelled must be (X, y), or X must carry its labels.")
     train_y = encode_labels(given, classifier.classes_)
