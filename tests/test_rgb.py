@@ -63,3 +63,15 @@ def test_bad_inputs():
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(InputError, match="NaN"):
         bands_to_rgb(bad, bands=("g", "r", "i"))
+
+
+def test_blocks_of_images_give_the_pixels_of_one_image_at_a_time():
+    # bands_to_rgb maps RGB_BLOCK images at a time; Lupton's mapping is pixel by pixel,
+    # so the blocks must not change any pixel, even beside a far brighter image.
+    from astro_morph.imaging.rgb import RGB_BLOCK
+    rng = np.random.default_rng(3)
+    stamps = rng.normal(0, 1, (2 * RGB_BLOCK + 5, 8, 8, 3)).astype(np.float32)
+    stamps[RGB_BLOCK + 1] *= 1000
+    whole = bands_to_rgb(stamps, bands=("g", "r", "i"))
+    alone = np.concatenate([bands_to_rgb(s, bands=("g", "r", "i")) for s in stamps])
+    np.testing.assert_array_equal(whole, alone)

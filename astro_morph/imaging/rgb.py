@@ -15,6 +15,8 @@ __all__ = ["bands_to_rgb", "RGB_Q", "RGB_STRETCH"]
 #: Galaxy Zoo labels were made on: sky near black, galaxy cores just saturating.
 RGB_Q = 8.0
 RGB_STRETCH = 0.6
+#: Images mapped to colour together (bounds the temporaries of `bands_to_rgb`).
+RGB_BLOCK = 64
 
 
 def _planes(cutouts, bands, survey):
@@ -81,14 +83,20 @@ def bands_to_rgb(cutouts, bands=None, survey=None, *, weights=None, Q=RGB_Q,
         raise InputError(f"colour images need bands {survey.rgb_bands}; the cutouts lack "
                          f"{missing} (they have {bands}).")
     weights = {**survey.rgb_weights, **(weights or {})}
-    channels = [data[..., bands.index(b)].astype(np.float64) * weights[b]
-                for b in (red, green, blue)]
-    if not all(np.all(np.isfinite(c)) for c in channels):
-        raise InputError("cutouts contain NaN or infinite pixels; make them with "
-                         "make_cutouts (which fills gaps) or replace those pixels first.")
+    planes = [(bands.index(b), weights[b]) for b in (red, green, blue)]
     mapping = RGBImageMappingLupton(interval=ManualInterval(vmin=minimum, vmax=None),
                                     stretch=LuptonAsinhStretch(stretch=stretch, Q=Q))
-    # astropy computes f(I)/I everywhere and discards it where I <= 0; silence that 0/0.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rgb = mapping.apply_mappings(*channels)
-    return np.clip(np.moveaxis(rgb, 0, -1), 0.0, 1.0).astype(np.float32)
+    rgb = np.empty(data.shape[:3] + (3,), dtype=np.float32)
+    # Lupton's mapping works pixel by pixel: blocks of images give the same pixels while
+    # their float64 temporaries stay small and reused (not a fresh gigabyte per call).
+    for start in range(0, len(data), RGB_BLOCK):
+        block = data[start:start + RGB_BLOCK]
+        channels = [block[..., plane].astype(np.float64) * weight for plane, weight in planes]
+        if not all(np.all(np.isfinite(c)) for c in channels):
+            raise InputError("cutouts contain NaN or infinite pixels; make them with "
+                             "make_cutouts (which fills gaps) or replace those pixels first.")
+        # astropy computes f(I)/I everywhere and discards it where I <= 0; silence that 0/0.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mapped = mapping.apply_mappings(*channels)
+        rgb[start:start + RGB_BLOCK] = np.clip(np.moveaxis(mapped, 0, -1), 0.0, 1.0)
+    return rgb
