@@ -2,6 +2,7 @@
 
 import datetime
 import importlib.metadata
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from astropy import units as u
@@ -163,10 +164,18 @@ def classification_columns(classifier, source, coords, fields, *, cutout_size=12
                   "on_error": "flag", "resampling": resampling, "pixels": used}
         batches += [(rows[a:a + batch_size], kwargs) for a in range(0, len(rows), batch_size)]
 
-    for rows, kwargs in batches:
-        m, s, f = classifier.predict_with_spread(coords[rows], source=source,
-                                                 cutout_kwargs=kwargs)
-        mean[rows], spread[rows], flags[rows] = m, s, f
+    # The next batch's cutouts are made while the network classifies this one (NumPy,
+    # SciPy and TensorFlow release the interpreter lock), so the plumbing overlaps the model.
+    with ThreadPoolExecutor(1) as cutter:
+        pending = cutter.submit(classifier._images, coords[batches[0][0]], source,
+                                batches[0][1]) if batches else None
+        for index, (rows, _) in enumerate(batches):
+            images, flags[rows] = pending.result()
+            if index + 1 < len(batches):
+                following, kwargs = batches[index + 1]
+                pending = cutter.submit(classifier._images, coords[following], source, kwargs)
+            views = classifier._view_probabilities(images)
+            mean[rows], spread[rows] = views.mean(axis=0), views.std(axis=0)
     bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
     mean[bad], spread[bad] = np.nan, np.nan
 
