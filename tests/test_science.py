@@ -179,6 +179,35 @@ def test_self_train_adds_confident_galaxies_and_records_each_round(toy_model):
         self_train(toy_model, images, pool, test_sets={"toy": (test_images, test_labels)})
 
 
+def test_self_train_judges_and_retrains_on_the_images_as_fit_takes_them():
+    # The class shows only in a thin ring that the classifier's crop (0.75) keeps and a
+    # second crop would cut away: self_train must not crop the images twice.
+    def ringed(n, seed):
+        rng = np.random.default_rng(seed)
+        images = rng.random((n, 16, 16, 3)).astype("float32") * 0.1
+        labels = np.array(["spiral", "elliptical"] * (n // 2))
+        yy, xx = np.mgrid[:16, :16]
+        ring = (np.hypot(xx - 7.5, yy - 7.5) > 4.9) & (np.hypot(xx - 7.5, yy - 7.5) < 5.9)
+        images[labels == "spiral", :, :, 2] += ring * 0.8
+        images[labels == "elliptical", :, :, 0] += ring * 0.8
+        return np.clip(images, 0, 1), labels
+
+    images, labels = ringed(48, 0)
+    cropping = MorphologyClassifier(epochs=6, seed=1, input_size=16, crop_fraction=0.75,
+                                    batch_size=8, verbose=0).fit(images, labels)
+    test_images, test_labels = ringed(24, 8)
+    assert np.mean(cropping.predict(test_images) == test_labels) > 0.9
+    pool, _ = ringed(20, 7)
+    _, history = self_train(cropping, (images, labels), pool, rounds=1, per_round=5,
+                            threshold=0.5, epochs=1, test_sets={"toy": (test_images,
+                                                                        test_labels)})
+    assert history["accuracy_toy"][0] == pytest.approx(
+        np.mean(cropping.predict(test_images) == test_labels))
+    with pytest.raises(InputError, match="image batches"):
+        self_train(cropping, (images, labels), Table({"ra": [1.0], "dec": [2.0]}),
+                   test_sets={"toy": (test_images, test_labels)})
+
+
 def test_self_train_stops_when_nothing_is_confident():
     # Barely visible features and one epoch: a classifier unsure of everything.
     images, labels = _toy_images(n=32, contrast=0.02)

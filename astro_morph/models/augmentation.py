@@ -16,9 +16,6 @@ class GalaxyAugmentation(layers.Layer):
 
     Parameters
     ----------
-    rotation : bool
-        Also rotate by a random angle of up to 45 degrees either way (with the
-        dihedral group: any angle).
     shift : float
         Largest shift as a fraction of the image side (0 disables).
     zoom : float
@@ -27,6 +24,9 @@ class GalaxyAugmentation(layers.Layer):
         Largest relative change of each colour channel's brightness (0 disables).
     seed : int, optional
         Seed of the random transformations.
+    rotation : bool
+        Also rotate by a random angle of up to 45 degrees either way (with the
+        dihedral group: any angle).
 
     Examples
     --------

@@ -6,17 +6,24 @@ from astropy.table import QTable
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 from astro_morph.models import MorphologyClassifier
-from astro_morph.models.inputs import encode_labels, prepare_images
+from astro_morph.models.inputs import Preprocessing, encode_labels, prepare_images
 from astro_morph.utils.provenance import provenance
 from astro_morph.workflows.transfer import fine_tune
 
 __all__ = ["self_train"]
 
 
-def _images(classifier, X, source, cutout_kwargs, want_labels=False):
-    images, labels, _ = prepare_images(X, classifier.preprocessing_, source=source,
-                                       classes=classifier.classes_, cutout_kwargs=cutout_kwargs)
-    return (images, labels) if want_labels else images
+def _images(X, what):
+    """Check an image batch and return it as float32 in [0, 1], as the classifier takes it
+    (the classifier crops and resizes it the way it did in training)."""
+    shape = np.shape(X)
+    if len(shape) != 4 or shape[-1] != 3:
+        raise InputError(f"self_train takes image batches (N, H, W, 3); {what} has shape "
+                         f"{shape}. Make colour images of positions first, e.g. with "
+                         "make_cutouts and bands_to_rgb.")
+    side = min(shape[1], shape[2])
+    images, _, _ = prepare_images(X, Preprocessing(side, crop_fraction=1.0))
+    return images
 
 
 def _accuracies(classifier, test_sets):
@@ -28,7 +35,7 @@ def _accuracies(classifier, test_sets):
 
 
 def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_round=None,
-               threshold=0.9, patience=1, epochs=10, source=None, cutout_kwargs=None):
+               threshold=0.9, patience=1, epochs=10):
     """Recursive training on the most confident predictions (Khan et al. 2019, Sec. 6).
 
     Each round the classifier labels the galaxies of ``unlabelled`` not used
@@ -44,13 +51,13 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
     classifier : `~astro_morph.MorphologyClassifier`
         A fitted classifier (round 0).
     labelled : tuple
-        ``(X, y)``: the labelled training galaxies (anything
-        `~astro_morph.MorphologyClassifier.fit` reads; ``y`` may be None if
-        ``X`` carries labels).
-    unlabelled : array, Table or SkyCoord
-        The galaxies to label (positions need ``source``).
+        ``(images, labels)``: the labelled training galaxies, an (N, H, W, 3)
+        batch of colour images as `~astro_morph.MorphologyClassifier.fit`
+        takes them (uncropped: the classifier crops and resizes them).
+    unlabelled : array
+        Colour images of the galaxies to label, (M, H, W, 3).
     test_sets : dict
-        ``{name: (X, y)}`` with true classes, never used for training.
+        ``{name: (images, labels)}`` with true classes, never used for training.
     rounds : int
         Most rounds of adding and retraining.
     per_round : int, optional
@@ -62,8 +69,6 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
         Rounds without improvement before stopping.
     epochs : int
         Epochs of each retraining.
-    source, cutout_kwargs
-        Image source for positions in ``labelled``, ``unlabelled`` or the test sets.
 
     Returns
     -------
@@ -82,18 +87,14 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
     if not 0.5 <= threshold < 1 or rounds < 1 or patience < 1:
         raise InputError("threshold must be in [0.5, 1), rounds and patience at least 1.")
     if not isinstance(labelled, tuple) or len(labelled) != 2:
-        raise InputError("labelled must be a tuple (X, y); y may be None when X carries "
-                         "its labels (a labels CSV, a Table with a 'label' column).")
-    train_x, found = _images(classifier, labelled[0], source, cutout_kwargs, want_labels=True)
-    given = labelled[1] if labelled[1] is not None else found
-    if given is None:
-        raise InputError("labelled must be (X, y), or X must carry its labels.")
-    train_y = encode_labels(given, classifier.classes_)
-    pool = _images(classifier, unlabelled, source, cutout_kwargs)
-    tests = {}
-    for name, (x, y) in test_sets.items():
-        images, found = _images(classifier, x, source, cutout_kwargs, want_labels=True)
-        tests[name] = (images, encode_labels(found if y is None else y, classifier.classes_))
+        raise InputError("labelled must be a tuple (images, labels).")
+    train_x = _images(labelled[0], "the labelled images")
+    train_y = encode_labels(labelled[1], classifier.classes_)
+    if len(train_y) != len(train_x):
+        raise InputError(f"{len(train_x)} labelled images but {len(train_y)} labels.")
+    pool = _images(unlabelled, "unlabelled")
+    tests = {name: (_images(x, f"test set {name!r}"), encode_labels(y, classifier.classes_))
+             for name, (x, y) in test_sets.items()}
     per_round = int(per_round or max(1, len(pool) // rounds))
 
     used = np.zeros(len(pool), dtype=bool)
