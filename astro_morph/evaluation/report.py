@@ -43,6 +43,7 @@ class Report:
         self.folder = os.fspath(folder)
         self.title = title
         self.sections = []
+        self._figures = []
         os.makedirs(self.folder, exist_ok=True)
 
     def path(self, filename):
@@ -69,17 +70,17 @@ class Report:
             raise InputError(f"figure {path!r} is outside the report folder {self.folder!r}; "
                              "write it with report.path(filename).")
         note = f"<p>{html.escape(caption)}</p>" if caption else ""
+        self._figures.append(relative)
         self.sections.append((heading, f'{note}<img src="{html.escape(relative)}" '
                                        f'alt="{html.escape(heading)}">'))
 
     def figures(self):
         """Paths, relative to the folder, of every figure on the page."""
-        return [body.split('src="', 1)[1].split('"', 1)[0] for _, body in self.sections
-                if 'src="' in body]
+        return list(self._figures)
 
     def write(self, filename="report.html"):
         """Write the page (atomically) and return its path."""
-        missing = [f for f in self.figures() if not os.path.isfile(self.path(html.unescape(f)))]
+        missing = [f for f in self._figures if not os.path.isfile(self.path(f))]
         if missing:
             raise InputError(f"the report links figures that were never written: {missing}.")
         record = provenance("report")
@@ -147,7 +148,7 @@ def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, sour
     images, found, _ = prepare_images(X, classifier.preprocessing_, source=source,
                                       classes=classifier.classes_, cutout_kwargs=cutout_kwargs)
     labels = np.asarray(found if y is None else y)
-    if labels is None or labels.ndim != 1 or len(labels) != len(images):
+    if labels.ndim != 1 or len(labels) != len(images):
         raise InputError("write_report needs one true class per galaxy (y, or a labelled X).")
     report = Report(output_dir, f"astro_morph: {classifier.backbone} on {name}")
     p_spiral = classifier.predict_proba(images)[:, classifier.classes_.index("spiral")]
