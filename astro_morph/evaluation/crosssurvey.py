@@ -1,9 +1,9 @@
 """One model on several surveys' images of the same galaxies: results, agreement, bins."""
 
 import numpy as np
-from astropy.table import Table, vstack
+from astropy.table import QTable, Table, vstack
 
-from astro_morph.evaluation.metrics import evaluate
+from astro_morph.evaluation.metrics import _binary, evaluate
 from astro_morph.exceptions import InputError
 from astro_morph.utils.provenance import provenance
 
@@ -109,13 +109,10 @@ def accuracy_by_bin(y_true, p_spiral, values, bins, *, name="value", threshold=0
     >>> [float(a) for a in table["accuracy"]]
     [1.0, 0.5]
     """
-    from astropy.table import QTable
-    truth = (np.asarray(y_true) == positive) if np.asarray(y_true).dtype.kind in "USO" \
-        else np.asarray(y_true).astype(bool)
-    proba = np.asarray(p_spiral, dtype=float)
+    truth, proba = _binary(y_true, p_spiral, positive)
     unit = getattr(values, "unit", None)
     values = np.asarray(getattr(values, "value", values), dtype=float)
-    if not (len(truth) == len(proba) == len(values)):
+    if len(values) != len(truth):
         raise InputError("y_true, p_spiral and values must have the same length.")
     if np.isscalar(bins):
         edges = np.unique(np.nanquantile(values, np.linspace(0, 1, int(bins) + 1)))
