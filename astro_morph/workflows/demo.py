@@ -147,9 +147,10 @@ def _compare(classifier, sets, sources, seed):
         rows[f"CNN, {survey}-like, FO test"] = (truth, p_survey)
         rows[f"CNN, {survey}-like, HP test"] = (truth[hp], p_survey[hp])
     images = {s: _images(test, src) for s, src in sources.items()}
+    images["train"] = _images(sets["train"], sources["SDSS"])
     baseline = FeatureClassifier(input_size=pre.input_size, crop_fraction=pre.crop_fraction,
                                  seed=seed).fit(
-        _images(sets["train"], sources["SDSS"]), sets["train"]["label"])
+        images["train"], sets["train"]["label"])
     tune = sets["finetune"]
     tuned = fine_tune(classifier, _images(tune, sources["DES"]), tune["label"], verbose=0)
     p = {"CNN": rows["CNN, DES-like, FO test"][1],
@@ -229,10 +230,10 @@ def _labelling_section(report, classifier, unlabelled, des, output_dir, written)
     return images, p_spiral, label_accuracy
 
 
-def _self_training_section(report, classifier, sets, test_images, unlabelled_images, sdss):
+def _self_training_section(report, classifier, sets, images, unlabelled_images):
     truth = np.asarray(sets["test"]["label"])
-    tests = {"SDSS-like": (test_images["SDSS"], truth), "DES-like": (test_images["DES"], truth)}
-    _, history = self_train(classifier, (_images(sets["train"], sdss), sets["train"]["label"]),
+    tests = {"SDSS-like": (images["SDSS"], truth), "DES-like": (images["DES"], truth)}
+    _, history = self_train(classifier, (images["train"], sets["train"]["label"]),
                             unlabelled_images, test_sets=tests, rounds=1, epochs=8)
     report.add_table("Recursive training", history)
     report.add_figure("Accuracy against galaxies added",
@@ -323,13 +324,12 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
                                                       report.path("training.png")))
     _step(3, "evaluating on SDSS-like and DES-like images of the test galaxies; baseline; "
              "DES fine-tune")
-    results, test_images = _evaluation_section(report, classifier, sets, sources, seed)
+    results, images = _evaluation_section(report, classifier, sets, sources, seed)
     _step(4, f"labelling {len(sets['unlabelled'])} unlabelled DES-like galaxies")
     unlabelled_images, p_unlabelled, label_accuracy = _labelling_section(
         report, classifier, sets["unlabelled"], sources["DES"], output_dir, written)
     _step(5, "one round of recursive training on the most confident labels")
-    history = _self_training_section(report, classifier, sets, test_images, unlabelled_images,
-                                     sources["SDSS"])
+    history = _self_training_section(report, classifier, sets, images, unlabelled_images)
     _step(6, "t-SNE of the learned features of the unlabelled galaxies")
     embedding = _embedding_section(report, classifier, unlabelled_images, p_unlabelled,
                                    sets["unlabelled"]["true_label"], seed)
