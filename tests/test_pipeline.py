@@ -36,6 +36,57 @@ def test_file_dataset_decodes_caches_and_shuffles(tmp_path, labelled_folder):
     np.testing.assert_array_equal(next(iter(ordered)).numpy(), expected)
 
 
+def _jpeg_variants(folder):
+    """Real-world JPEG flavours (and a PNG) at odd, non-square sizes."""
+    from PIL import Image
+    rng = np.random.default_rng(3)
+    smooth = np.kron(rng.integers(0, 256, (12, 16, 3)), np.ones((9, 7, 1))).astype(np.uint8)
+    rgb = Image.fromarray(np.clip(smooth + rng.integers(0, 40, smooth.shape), 0, 255)
+                          .astype(np.uint8))  # 108 x 112
+    variants = {"420.jpg": dict(quality=90, subsampling=2),
+                "444.jpg": dict(quality=95, subsampling=0),
+                "progressive.jpg": dict(quality=80, progressive=True),
+                "odd.jpg": dict(quality=85)}
+    paths = []
+    for name, options in variants.items():
+        image = rgb.crop((0, 0, 101, 87)) if name == "odd.jpg" else rgb
+        image.save(folder / name, **options)
+        paths.append(folder / name)
+    rgb.convert("L").save(folder / "grey.jpg", quality=90)
+    rgb.convert("CMYK").save(folder / "cmyk.jpg", quality=90)
+    rgb.save(folder / "plain.png")
+    return [str(p) for p in paths + [folder / "grey.jpg", folder / "cmyk.jpg",
+                                     folder / "plain.png"]]
+
+
+@pytest.mark.parametrize("input_size", [16, 40])
+def test_file_dataset_crops_jpegs_with_the_pixels_of_pil(tmp_path, input_size):
+    # JPEGs are decoded by TensorFlow inside the crop window only: the pixels must be
+    # exactly those of the PIL path that prediction uses, for every JPEG flavour and
+    # window (chroma upsampling at a window's edge differs unless a margin is decoded).
+    paths = _jpeg_variants(tmp_path)
+    for crop_fraction in (0.2, 0.35, 0.5, 0.61, 0.7, 0.83, 0.9, 1.0):
+        preprocessing = Preprocessing(input_size=input_size, crop_fraction=crop_fraction)
+        dataset = file_dataset(paths, None, preprocessing, batch_size=len(paths),
+                               shuffle=False)
+        np.testing.assert_array_equal(next(iter(dataset)).numpy(),
+                                      decode_images(paths, preprocessing),
+                                      err_msg=f"crop_fraction {crop_fraction}")
+
+
+def test_file_dataset_checks_files_before_decoding(tmp_path):
+    paths = _jpeg_variants(tmp_path)
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(InputError, match="empty.jpg"):
+        file_dataset(paths + [str(tmp_path / "empty.jpg")], None, Preprocessing())
+    # A truncated JPEG (no end marker) goes through PIL, whose error names the file.
+    whole = (tmp_path / "420.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(whole[:len(whole) // 2])
+    dataset = file_dataset([str(tmp_path / "cut.jpg")], None, Preprocessing(), shuffle=False)
+    with pytest.raises(Exception, match="cut.jpg"):
+        next(iter(dataset))
+
+
 def test_missing_files_are_named(tmp_path):
     with pytest.raises(InputError, match="do not exist"):
         file_dataset([str(tmp_path / "nope.jpg")], None, Preprocessing())

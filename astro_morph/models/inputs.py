@@ -49,6 +49,27 @@ class Preprocessing:
         pil = Image.fromarray(crop_uint8).resize((self.input_size,) * 2, Image.BILINEAR)
         return np.asarray(pil, dtype=np.float32) / 255.0
 
+    def crop_box(self, height, width):
+        """``(top, left, side)`` of the central square that `crop` keeps.
+
+        Examples
+        --------
+        >>> Preprocessing(crop_fraction=0.5).crop_box(8, 10)
+        (2, 3, 4)
+        """
+        rows, cols, side = self._box(height, width)
+        return rows.start, cols.start, side
+
+    def resize_crop(self, crop_uint8):
+        """Resize one (side, side, 3) 8-bit crop to the network input, in [0, 1].
+
+        The last step of `load`, for pipelines that crop the files themselves.
+        """
+        crop_uint8 = np.ascontiguousarray(crop_uint8, dtype=np.uint8)
+        if crop_uint8.shape[0] == self.input_size:
+            return crop_uint8.astype(np.float32) / 255.0
+        return self._resize(crop_uint8)
+
     def crop_mask(self, height, width):
         """Boolean (height, width) mask of the pixels that `crop` keeps.
 
@@ -81,8 +102,8 @@ class Preprocessing:
         """Centre-crop and resize a (N, H, W, 3) batch in [0, 1] to the network input."""
         return self.resize(self.crop(np.asarray(images, dtype=np.float32)))
 
-    def load(self, path):
-        """Read one JPEG/PNG file and return it cropped and resized, in [0, 1]."""
+    def read_crop(self, path):
+        """Read one JPEG/PNG file and return its central crop, 8-bit RGB."""
         try:
             with Image.open(path) as image:
                 array = np.asarray(image.convert("RGB"))
@@ -91,13 +112,14 @@ class Preprocessing:
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(f"image file {os.fspath(path)!r} is empty or not a readable "
                              f"JPEG/PNG ({exc}); replace or remove it.") from exc
+        rows, cols, _ = self._box(*array.shape[:2])
+        return np.ascontiguousarray(array[rows, cols])
+
+    def load(self, path):
+        """Read one JPEG/PNG file and return it cropped and resized, in [0, 1]."""
         # The same pixels as apply(array / 255): 8-bit values survive the round trip,
         # so cropping the 8-bit array first only skips converting pixels never used.
-        rows, cols, side = self._box(*array.shape[:2])
-        cropped = np.ascontiguousarray(array[rows, cols])
-        if side == self.input_size:
-            return cropped.astype(np.float32) / 255.0
-        return self._resize(cropped)
+        return self.resize_crop(self.read_crop(path))
 
 
 def read_labels_csv(path, images_dir=None, classes=None):
