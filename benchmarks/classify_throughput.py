@@ -29,7 +29,7 @@ from astro_morph.models import FRAMING, prepare_images
 parser = argparse.ArgumentParser()
 parser.add_argument("--galaxies", type=int, default=512)
 parser.add_argument("--batch-size", type=int, default=256)
-parser.add_argument("--repeats", type=int, default=3,
+parser.add_argument("--repeats", type=int, default=5,
                     help="alternate runs of each; the fastest of each counts (shared machines)")
 args = parser.parse_args()
 

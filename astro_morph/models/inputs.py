@@ -49,17 +49,6 @@ class Preprocessing:
         pil = Image.fromarray(crop_uint8).resize((self.input_size,) * 2, Image.BILINEAR)
         return np.asarray(pil, dtype=np.float32) / 255.0
 
-    def crop_box(self, height, width):
-        """``(top, left, side)`` of the central square that `crop` keeps.
-
-        Examples
-        --------
-        >>> Preprocessing(crop_fraction=0.5).crop_box(8, 10)
-        (2, 3, 4)
-        """
-        rows, cols, side = self._box(height, width)
-        return rows.start, cols.start, side
-
     def resize_crop(self, crop_uint8):
         """Resize one (side, side, 3) 8-bit crop to the network input, in [0, 1].
 

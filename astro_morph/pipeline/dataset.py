@@ -124,7 +124,7 @@ def _crop_decoder(preprocessing):
 
         def decode():
             height, width = shape[0], shape[1]
-            # Preprocessing.crop_box: Python's round() and tf.round both round half to even.
+            # As Preprocessing._box: Python's round() and tf.round both round half to even.
             side = tf.cast(tf.round(tf.cast(tf.minimum(height, width), tf.float64)
                                     * preprocessing.crop_fraction), tf.int32)
             side = tf.maximum(side, 1)
