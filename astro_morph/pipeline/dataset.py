@@ -82,23 +82,25 @@ def _sniff_files(paths):
     TensorFlow; anything else goes through PIL, which names the file if it
     cannot read it.
     """
-    missing, empty, jpeg = [], [], np.zeros(len(paths), dtype=bool)
+    missing, unreadable, jpeg = [], [], np.zeros(len(paths), dtype=bool)
     for index, path in enumerate(paths):
         try:
             with open(path, "rb") as handle:
                 head = handle.read(2)
                 if not head:
-                    empty.append(path)
+                    unreadable.append(path)
                     continue
                 handle.seek(-2, os.SEEK_END)
                 jpeg[index] = head == b"\xff\xd8" and handle.read(2) == b"\xff\xd9"
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError):
             missing.append(path)
+        except OSError:  # a folder, no permission...
+            unreadable.append(path)
     if missing:
         raise InputError(f"{len(missing)} image file(s) do not exist, e.g. {missing[:3]}.")
-    if empty:
-        raise InputError(f"{len(empty)} image file(s) are empty, e.g. {empty[:3]}; "
-                         "replace or remove them.")
+    if unreadable:
+        raise InputError(f"{len(unreadable)} image file(s) are empty or cannot be read, e.g. "
+                         f"{unreadable[:3]}; replace or remove them.")
     return jpeg
 
 
