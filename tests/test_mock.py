@@ -23,6 +23,15 @@ def test_truth_distributions():
     assert truth["half_light_radius"].unit == u.arcsec
     edge_on = truth["hard_case"] == "edge_on"
     assert np.all(truth["axis_ratio"][edge_on & spirals] < 0.2)
+    # The classes overlap, as real ones do: some spirals are redder than some ellipticals
+    # (colour scatter) and about a quarter are early types with big bulges.
+    shift = truth["colour_shift"].to_value(u.mag)
+    assert shift[spirals].std() > 2 * shift[~spirals].std() > 0
+    disc_g_r = 0.45 + shift[spirals]
+    elliptical_g_r = 0.75 + shift[~spirals]
+    assert np.mean(disc_g_r > np.percentile(elliptical_g_r, 5)) > 0.005
+    early = truth["bulge_fraction"][spirals] >= 0.45
+    assert 0.15 < early.mean() < 0.35
 
 
 def test_catalogs_need_crossmatching(mock_survey):

@@ -4,6 +4,8 @@ The same galaxies are drawn into an SDSS-like image (0.396"/pix, 1.4" seeing,
 shallow) and a DES-like one (0.263"/pix, 0.9" seeing, deep), each with its own
 TAN WCS and its own catalog with independent astrometric errors, so the whole
 pipeline (crossmatch, cutouts, reprojection, colour) can be exercised offline.
+The classes overlap as real ones do (colour scatter, early-type spirals with
+big red bulges), so a classifier is not trivially perfect on them.
 """
 
 import os
@@ -126,7 +128,7 @@ class MockSurvey:
         size = np.where(hard & (hard_kind == "small"), 0.35 * size, size)
         incl = np.degrees(np.arccos(rng.uniform(0.25, 1.0, n)))
         incl = np.where(hard & (hard_kind == "edge_on") & is_spiral, rng.uniform(80, 88, n), incl)
-        return QTable({
+        truth = QTable({
             "id": np.arange(n),
             "ra": coords.ra.to(u.deg), "dec": coords.dec.to(u.deg),
             "label": np.where(is_spiral, "spiral", "elliptical"),
@@ -139,15 +141,30 @@ class MockSurvey:
             "bulge_fraction": np.where(is_spiral, rng.uniform(0.1, 0.35, n), 1.0),
             "hard_case": np.where(hard, hard_kind, ""),
         }, meta={"mock_survey": provenance("MockSurvey", seed=self.seed, n_galaxies=n)})
+        # Real populations overlap: colours scatter about each class's mean (g - r by
+        # 0.05 mag for old populations, 0.12 for star-forming discs; r - i by half that),
+        # and a quarter of the spirals are early types whose big red bulge dominates.
+        # (Drawn last, so the other properties of a seed's galaxies stay as they were.)
+        truth["colour_shift"] = rng.normal(0.0, 1.0, n) * np.where(is_spiral, 0.12, 0.05) * u.mag
+        early = is_spiral & (rng.random(n) < 0.25)
+        truth["bulge_fraction"] = np.where(early, rng.uniform(0.45, 0.7, n),
+                                           truth["bulge_fraction"])
+        return truth
 
     def _components(self, row, rng):
         """[(GalSimObject with flux 1, colour), ...] for one galaxy, sheared on the sky."""
         shear = galsim.Shear(q=float(row["axis_ratio"]),
                              beta=float(row["position_angle"].to_value(u.deg)) * galsim.degrees)
         hlr = float(row["half_light_radius"].to_value(u.arcsec))
+        shift = float(row["colour_shift"].to_value(u.mag))
+
+        def colour(name):
+            g_r, r_i = _COLOURS[name]
+            return g_r + shift, r_i + shift / 2
+
         if row["label"] == "elliptical":
             gal = galsim.Sersic(n=float(row["sersic_n"]), half_light_radius=hlr)
-            return [(gal.shear(shear), _COLOURS["elliptical"], 1.0)]
+            return [(gal.shear(shear), colour("elliptical"), 1.0)]
         bulge_frac = float(row["bulge_fraction"])
         bulge = galsim.DeVaucouleurs(half_light_radius=0.12 * hlr + 0.2).shear(
             galsim.Shear(q=max(float(row["axis_ratio"]), 0.6), beta=shear.beta))
@@ -157,9 +174,9 @@ class MockSurvey:
         knots = galsim.RandomKnots(npoints=25, half_light_radius=hlr,
                                    rng=galsim.BaseDeviate(int(rng.integers(1 << 30))))
         disc_frac = 1 - bulge_frac
-        return [(bulge, _COLOURS["bulge"], bulge_frac),
-                (disc.shear(shear), _COLOURS["disc"], 0.85 * disc_frac),
-                (knots.shear(shear), _COLOURS["knots"], 0.15 * disc_frac)]
+        return [(bulge, colour("bulge"), bulge_frac),
+                (disc.shear(shear), colour("disc"), 0.85 * disc_frac),
+                (knots.shear(shear), colour("knots"), 0.15 * disc_frac)]
 
     # -- the images -----------------------------------------------------------------
     def tile_wcs(self, survey):
