@@ -1,62 +1,16 @@
 """MorphologyClassifier: a CNN backbone fine-tuned to tell spirals from ellipticals."""
 
-import time
-
 import keras
 import numpy as np
-from astropy import units as u
-from astropy.coordinates import SkyCoord
-from astropy.table import Table
-from sklearn.model_selection import train_test_split
-from sklearn.utils.class_weight import compute_class_weight
 
-from astro_morph.catalogs import parse_positions
 from astro_morph.exceptions import InputError
-from astro_morph.logger import log
 from astro_morph.models.backbones import get_backbone
-from astro_morph.models.calibration import calibrated_probabilities, dihedral_views, fit_temperature
-from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
-from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
-from astro_morph.models.inputs import Preprocessing, encode_labels, prepare_images
+from astro_morph.models.calibration import calibrated_probabilities, dihedral_views
+from astro_morph.models.inputs import Preprocessing, prepare_images
 from astro_morph.models.network import build_network
+from astro_morph.models.training import OneProcess, train
 
 __all__ = ["MorphologyClassifier"]
-
-_LOSS = {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-         "metrics": ["accuracy"]}
-
-
-class _OneProcess:
-    """How `MorphologyClassifier.fit` trains on one process.
-
-    `astro_morph.distributed.HorovodRun` has the same methods for many ranks.
-    """
-
-    is_root = True
-    identity = {}
-
-    def shard(self, images, labels):
-        return images, labels
-
-    def wrap(self, model):
-        return model
-
-    def callbacks(self, steps_per_epoch):
-        return []
-
-    def time_budget(self, seconds, **kwargs):
-        return TimeBudget(seconds, **kwargs)
-
-    def start(self, model):
-        pass
-
-
-def _seconds(time_budget):
-    if time_budget is None:
-        return None
-    if isinstance(time_budget, u.Quantity):
-        return float(time_budget.to_value(u.s))
-    return float(time_budget)
 
 
 class MorphologyClassifier:
@@ -262,9 +216,9 @@ class MorphologyClassifier:
         -------
         self
         """
-        return self._fit(_OneProcess(), X, y, source=source, images_dir=images_dir,
-                         cutout_kwargs=cutout_kwargs, history_path=history_path,
-                         checkpoint_dir=checkpoint_dir)
+        return train(self, OneProcess(), X, y, source=source, images_dir=images_dir,
+                     cutout_kwargs=cutout_kwargs, history_path=history_path,
+                     checkpoint_dir=checkpoint_dir)
 
     def fit_distributed(self, X, y=None, *, source=None, images_dir=None, cutout_kwargs=None,
                         history_path=None, checkpoint_dir=None, warmup_epochs=2,
@@ -308,120 +262,9 @@ class MorphologyClassifier:
         """
         from astro_morph.distributed import HorovodRun  # TensorFlow + Horovod only here
         run = HorovodRun(warmup_epochs=warmup_epochs, fp16_compression=fp16_compression)
-        return self._fit(run, X, y, source=source, images_dir=images_dir,
-                         cutout_kwargs=cutout_kwargs, history_path=history_path,
-                         checkpoint_dir=checkpoint_dir)
-
-    def _training_data(self, X, y, source, images_dir, cutout_kwargs):
-        """Parse, encode and check the labelled inputs; split off the validation set."""
-        preprocessing = self._check_params()
-        if source is not None and isinstance(X, (Table, SkyCoord)):
-            parse_positions(X, unique=True)  # a repeated galaxy would leak into validation
-        images, found, _ = prepare_images(X, preprocessing, source=source,
-                                          images_dir=images_dir, classes=self.classes,
-                                          cutout_kwargs=cutout_kwargs)
-        labels = found if y is None else y
-        if labels is None:
-            raise InputError("no labels: pass y, or an input that carries them "
-                             "(a labels CSV, class sub-folders, a 'label' column).")
-        labels = encode_labels(labels, self.classes)
-        if len(labels) != len(images):
-            raise InputError(f"X has {len(images)} images but y has {len(labels)} labels.")
-        counts = np.bincount(labels, minlength=len(self.classes))
-        if np.any(counts < 2):
-            raise InputError(f"every class needs at least 2 examples; counts {counts.tolist()} "
-                             f"for {list(self.classes)}.")
-        # At least one validation image per class (every class has two or more, and
-        # the fraction is under a half, so each class keeps one for training too).
-        n_val = max(int(np.ceil(self.validation_fraction * len(labels))), len(self.classes))
-        split = train_test_split(images, labels, test_size=n_val, stratify=labels,
-                                 random_state=self.seed)
-        return preprocessing, images, labels, counts, split
-
-    def _fit(self, run, X, y, *, source, images_dir, cutout_kwargs, history_path,
-             checkpoint_dir):
-        started = time.monotonic()
-        preprocessing, images, labels, counts, split = self._training_data(
-            X, y, source, images_dir, cutout_kwargs)
-        train_x, val_x, train_y, val_y = split
-        # Each rank trains and validates on its own shard (the whole set on one process);
-        # calibration below uses the whole validation set on every rank.
-        train_x, train_y = run.shard(train_x, train_y)
-        shard_val_x, shard_val_y = run.shard(val_x, val_y)
-
-        keras.utils.set_random_seed(self.seed)
-        model, backbone = self._build(preprocessing)
-        trainer = run.wrap(model)  # the same layers; averages gradients across ranks
-        trainer.compile(optimizer=keras.optimizers.Adam(self.learning_rate), **_LOSS)
-        steps = int(np.ceil(len(train_y) / self.batch_size))
-        callbacks = [
-            *run.callbacks(steps),
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
-                                          restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                              patience=max(1, self.patience // 2), min_lr=1e-5),
-        ]
-        checkpoint = None
-        if checkpoint_dir is not None:
-            params = {k: v for k, v in self.get_params().items()
-                      if k not in ("verbose", "time_budget", "epochs")}
-            checkpoint = TrainingCheckpoint(
-                checkpoint_dir, training_fingerprint(images, labels, {**params, **run.identity}),
-                write=run.is_root)
-        initial_epoch = checkpoint.initial_epoch if checkpoint else 0
-        schedule = self._schedule()
-        if schedule:
-            unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=_LOSS)
-            unfreezing.initial_epoch = initial_epoch
-            callbacks.append(unfreezing)
-        budget = _seconds(self.time_budget)
-        if budget is not None:
-            # Leave room for calibration after training, inside the same budget.
-            remaining = budget - (time.monotonic() - started) - 0.05 * budget
-            callbacks.append(run.time_budget(
-                max(remaining, 1.0), anneal=self.anneal,
-                already_spent=checkpoint.seconds_spent if checkpoint else 0.0))
-        if checkpoint is not None:
-            checkpoint.callbacks = [c for c in callbacks
-                                    if isinstance(c, (keras.callbacks.EarlyStopping,
-                                                      keras.callbacks.ReduceLROnPlateau,
-                                                      TimeBudget))]
-            callbacks.append(checkpoint)  # last: it restores the others' counters
-        class_weight = None
-        if self.class_weight == "balanced":
-            weights = compute_class_weight("balanced", classes=np.unique(train_y), y=train_y)
-            class_weight = {int(c): float(w) for c, w in zip(np.unique(train_y), weights)}
-        run.start(trainer)
-        history = trainer.fit(train_x, train_y, validation_data=(shard_val_x, shard_val_y),
-                              epochs=max(self.epochs, initial_epoch),
-                              initial_epoch=initial_epoch, batch_size=self.batch_size,
-                              class_weight=class_weight, callbacks=callbacks,
-                              verbose=self.verbose if run.is_root else 0, shuffle=True)
-        history = checkpoint.history if checkpoint else history.history
-
-        self.model_ = model
-        self.preprocessing_ = preprocessing
-        self.classes_ = tuple(self.classes)
-        self.history_ = {k: [float(v) for v in values] for k, values in history.items()}
-        self.temperature_ = 1.0
-        self.temperature_ = fit_temperature(self._logits(val_x), val_y)
-        self.training_info_ = {
-            "n_train": int(len(split[2])), "n_validation": int(len(val_y)),
-            "class_counts": dict(zip(self.classes, counts.tolist())),
-            "epochs_run": len(self.history_.get("loss", [])),
-            "seconds": round(time.monotonic() - started, 1),
-            "data": str(X) if isinstance(X, str) else type(X).__name__,
-            **run.identity,
-        }
-        if checkpoint is not None:
-            checkpoint.remove()
-        if history_path is not None and run.is_root:
-            from astro_morph.evaluation import plot_history
-            plot_history(self.history_, history_path)
-        log.info("trained %s in %.0f s (%d epochs); temperature %.2f", self.backbone,
-                 self.training_info_["seconds"], self.training_info_["epochs_run"],
-                 self.temperature_)
-        return self
+        return train(self, run, X, y, source=source, images_dir=images_dir,
+                     cutout_kwargs=cutout_kwargs, history_path=history_path,
+                     checkpoint_dir=checkpoint_dir)
 
     # -- prediction ---------------------------------------------------------------
     def _logits(self, images, batch_size=256):
