@@ -245,3 +245,13 @@ def test_bad_training_inputs(tmp_path):
         clf.predict(images)
     with pytest.raises(InputError, match="need an image source"):
         MorphologyClassifier(**TINY).fit(Table({"ra": [1.0], "dec": [2.0]}), ["spiral"])
+
+
+def test_scikit_learn_can_clone_and_set_parameters():
+    from sklearn.base import clone
+    original = MorphologyClassifier(epochs=3, seed=7, classes=("elliptical", "spiral"))
+    copy = clone(original)
+    assert copy is not original and copy.get_params() == original.get_params()
+    assert copy.set_params(epochs=5) is copy and copy.epochs == 5 and original.epochs == 3
+    with pytest.raises(InputError, match="unknown hyper-parameter"):
+        copy.set_params(epoch=5)

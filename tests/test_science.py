@@ -158,6 +158,20 @@ def test_fine_tune_starts_from_the_given_weights(toy_model):
         fine_tune("model.keras", images, labels)
 
 
+def test_a_loaded_fine_tune_says_how_to_train_again(toy_model, tmp_path):
+    # Saved after continuing from an in-memory classifier, the model records where it
+    # started; fitting the loaded model again asks for starting weights instead of
+    # looking for a file named after that record.
+    images, labels = _toy_images(n=16, seed=4)
+    tuned = fine_tune(toy_model, images, labels, epochs=1)
+    loaded = MorphologyClassifier.load(tuned.save(tmp_path / "tuned.keras"))
+    assert loaded.weights.startswith("continued from")
+    with pytest.raises(InputError, match="set_params"):
+        loaded.fit(images, labels)
+    loaded.set_params(weights=str(tmp_path / "tuned.keras"), epochs=1).fit(images, labels)
+    assert loaded.predict_proba(images).shape == (16, 2)
+
+
 def test_self_train_adds_confident_galaxies_and_records_each_round(toy_model):
     images, labels = _toy_images(n=48, seed=0)
     pool, pool_truth = _toy_images(n=40, seed=7)

@@ -1,5 +1,7 @@
 """MorphologyClassifier: a CNN backbone fine-tuned to tell spirals from ellipticals."""
 
+import os
+
 import keras
 import numpy as np
 
@@ -112,13 +114,32 @@ class MorphologyClassifier:
         self.verbose = verbose
 
     # -- helpers ------------------------------------------------------------------
-    def get_params(self):
-        """Hyper-parameters, as scikit-learn's ``get_params``."""
-        return {name: getattr(self, name) for name in (
-            "backbone", "input_size", "weights", "classes", "seed", "epochs", "batch_size",
-            "learning_rate", "validation_fraction", "patience", "time_budget", "augment",
-            "colour_jitter", "class_weight", "unfreeze_schedule", "crop_fraction", "tta",
-            "anneal", "mixed_precision", "verbose")}
+    _PARAMS = ("backbone", "input_size", "weights", "classes", "seed", "epochs", "batch_size",
+               "learning_rate", "validation_fraction", "patience", "time_budget", "augment",
+               "colour_jitter", "class_weight", "unfreeze_schedule", "crop_fraction", "tta",
+               "anneal", "mixed_precision", "verbose")
+
+    def get_params(self, deep=True):
+        """Hyper-parameters, as scikit-learn's ``get_params`` (``deep`` changes nothing:
+        no parameter is itself an estimator to look into)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params):
+        """Change hyper-parameters, as scikit-learn's ``set_params``; takes effect at the
+        next `fit`.
+
+        Examples
+        --------
+        >>> MorphologyClassifier().set_params(epochs=5, seed=1).get_params()["epochs"]
+        5
+        """
+        unknown = sorted(set(params) - set(self._PARAMS))
+        if unknown:
+            raise InputError(f"unknown hyper-parameter(s) {unknown}; "
+                             f"MorphologyClassifier takes {list(self._PARAMS)}.")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def _check_params(self):
         spec = get_backbone(self.backbone)
@@ -163,6 +184,12 @@ class MorphologyClassifier:
             start_from, weights = weights, None
         elif weights not in (None, "imagenet"):
             from astro_morph.models.io import load_classifier  # avoid an import cycle
+            if not os.path.isfile(weights):
+                raise InputError(
+                    f"weights={weights!r} is neither None, 'imagenet' nor an existing model "
+                    "file. (A loaded model that was continued from an in-memory classifier "
+                    "records that here.) To train again, choose the starting weights: "
+                    "set_params(weights=None, or a model file, or a fitted classifier).")
             start_from, weights = load_classifier(weights), None
         previous = keras.config.dtype_policy()
         if self.mixed_precision:
