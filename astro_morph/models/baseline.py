@@ -14,7 +14,7 @@ from photutils.morphology import gini
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from astro_morph.exceptions import InputError
-from astro_morph.models.inputs import Preprocessing, encode_labels, prepare_images
+from astro_morph.models.inputs import Preprocessing, prepare_images, training_labels
 
 __all__ = ["FEATURE_NAMES", "morphology_features", "FeatureClassifier"]
 
@@ -167,12 +167,7 @@ class FeatureClassifier:
     def fit(self, X, y=None, *, source=None, cutout_kwargs=None, images_dir=None):
         """Measure the features of labelled images and train the trees."""
         features, found = self._features(X, source, cutout_kwargs, images_dir)
-        labels = found if y is None else y
-        if labels is None:
-            raise InputError("no labels: pass y, or an input that carries them.")
-        labels = encode_labels(labels, self.classes)
-        if len(labels) != len(features):
-            raise InputError(f"X has {len(features)} images but y has {len(labels)} labels.")
+        labels = training_labels(found, y, self.classes, len(features))
         self.model_ = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05,
                                                      random_state=self.seed)
         self.model_.fit(features, labels)

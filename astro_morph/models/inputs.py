@@ -15,7 +15,7 @@ from astro_morph.logger import log
 from astro_morph.surveys import ImageSource
 
 __all__ = ["Preprocessing", "read_labels_csv", "load_image_files", "prepare_images",
-           "encode_labels"]
+           "encode_labels", "training_labels"]
 
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
@@ -258,6 +258,19 @@ def prepare_images(X, preprocessing, *, source=None, images_dir=None, classes=No
     raise InputError(f"cannot classify a {type(X).__name__}: give an (N, H, W, 3) image array, "
                      "a labels CSV or image folder, a Table/SkyCoord of positions with a "
                      "source, or Cutouts.")
+
+
+def training_labels(found, y, classes, n_images):
+    """The labels to learn from: ``y``, else those the input carried; encoded and
+    checked against the number of images (one path for every ``fit``)."""
+    labels = found if y is None else y
+    if labels is None:
+        raise InputError("no labels: pass y, or an input that carries them "
+                         "(a labels CSV, class sub-folders, a 'label' column).")
+    labels = encode_labels(labels, classes)
+    if len(labels) != n_images:
+        raise InputError(f"X has {n_images} images but y has {len(labels)} labels.")
+    return labels
 
 
 def encode_labels(labels, classes):

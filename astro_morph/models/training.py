@@ -21,7 +21,7 @@ from astro_morph.logger import log
 from astro_morph.models.calibration import fit_temperature
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
-from astro_morph.models.inputs import encode_labels, prepare_images
+from astro_morph.models.inputs import prepare_images, training_labels
 
 __all__ = ["train", "OneProcess", "budget_seconds", "LOSS"]
 
@@ -72,13 +72,7 @@ def _training_data(classifier, X, y, source, images_dir, cutout_kwargs):
     images, found, _ = prepare_images(X, preprocessing, source=source,
                                       images_dir=images_dir, classes=classifier.classes,
                                       cutout_kwargs=cutout_kwargs)
-    labels = found if y is None else y
-    if labels is None:
-        raise InputError("no labels: pass y, or an input that carries them "
-                         "(a labels CSV, class sub-folders, a 'label' column).")
-    labels = encode_labels(labels, classifier.classes)
-    if len(labels) != len(images):
-        raise InputError(f"X has {len(images)} images but y has {len(labels)} labels.")
+    labels = training_labels(found, y, classifier.classes, len(images))
     counts = np.bincount(labels, minlength=len(classifier.classes))
     if np.any(counts < 2):
         raise InputError(f"every class needs at least 2 examples; counts {counts.tolist()} "
