@@ -1,21 +1,23 @@
 """The ``astro-morph`` command: a thin layer over the public API."""
 
 import argparse
+import json
 import logging
 import os
 import sys
 
+import astropy.units as u
 import numpy as np
 
+import astro_morph as am
 from astro_morph.exceptions import AstroMorphError
+from astro_morph.utils.files import check_output_path
 
 
 def _demo(args):
-    from astro_morph.workflows import run_demo
-
     if not args.quiet:
         logging.getLogger("astro_morph").setLevel(logging.INFO)  # the demo's step lines
-    summary = run_demo(args.out, n_galaxies=args.n_galaxies, seed=args.seed,
+    summary = am.run_demo(args.out, n_galaxies=args.n_galaxies, seed=args.seed,
                        progress=not args.quiet)
     print(f"astro-morph demo: {summary['n_matched']} of {summary['n_galaxies']} mock galaxies "
           f"matched between the SDSS-like and DES-like catalogs; median r-band correlation "
@@ -29,32 +31,28 @@ def _demo(args):
     return 0
 
 
-def _report(args):
-    from astro_morph.evaluation import write_report
-    from astro_morph.models import MorphologyClassifier
+def _classifier(path):
+    """The model file named, else the pretrained model."""
+    return am.MorphologyClassifier.load(path) if path else am.MorphologyClassifier.pretrained()
 
-    classifier = (MorphologyClassifier.load(args.model) if args.model
-                  else MorphologyClassifier.pretrained())
-    path = write_report(classifier, args.labels, output_dir=args.out,
+
+def _report(args):
+    classifier = _classifier(args.model)
+    path = am.write_report(classifier, args.labels, output_dir=args.out,
                         name=os.path.basename(args.labels), max_embedded=args.max_embedded)
     print(f"astro-morph report: written to {path}")
     return 0
 
 
 def _train(args):
-    import astropy.units as u
-
-    from astro_morph.models import MorphologyClassifier
-    from astro_morph.models.io import check_model_path
-
-    check_model_path(args.out)  # a bad output path fails now, not after training
+    # A bad output path fails now, not after training.
+    check_output_path(args.out, ".keras", am.ModelFileError)
     root = True
     if args.distributed:
-        from astro_morph.distributed import init
-        root = init().rank() == 0  # checks Horovod and the launcher before any work
+        root = am.distributed.init().rank() == 0  # checks Horovod and the launcher first
     budget = None if args.time_budget is None else args.time_budget * u.min
     epochs = {} if args.epochs is None else {"epochs": args.epochs}  # else the default's
-    classifier = MorphologyClassifier(backbone=args.backbone, time_budget=budget, seed=args.seed,
+    classifier = am.MorphologyClassifier(backbone=args.backbone, time_budget=budget, seed=args.seed,
                                       verbose=0 if args.quiet else 2, **epochs)
     history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
         else None
@@ -76,21 +74,16 @@ def _train(args):
 
 
 def _evaluate(args):
-    from astro_morph.evaluation import evaluate
-    from astro_morph.models import MorphologyClassifier
-    from astro_morph.models.inputs import encode_labels, load_image_files, read_labels_csv
-
-    classifier = MorphologyClassifier.load(args.model)
+    classifier = am.MorphologyClassifier.load(args.model)
     classes = classifier.classes_
-    paths, labels = read_labels_csv(args.labels, args.images, classes)
-    proba = classifier.predict_proba(load_image_files(paths, classifier.preprocessing_))
-    positive = classes.index("spiral") if "spiral" in classes else len(classes) - 1
-    truth = (encode_labels(labels, classes) == positive).astype(int)
-    table = evaluate(truth, proba[:, positive], name=args.labels)
+    paths, labels = am.inputs.read_labels_csv(args.labels, args.images, classes)
+    positive = am.catalogs.positive_index(classes)
+    proba = classifier.predict_proba(paths)
+    truth = (am.inputs.encode_labels(labels, classes) == positive).astype(int)
+    table = am.evaluate(truth, proba[:, positive], name=args.labels)
     table.pprint(max_width=-1)
     if args.out:
         if args.out.endswith(".json"):
-            import json
             row = {name: table[name][0].item() if hasattr(table[name][0], "item")
                    else str(table[name][0]) for name in table.colnames}
             with open(args.out, "w") as handle:
@@ -101,10 +94,6 @@ def _evaluate(args):
 
 
 def _classify(args):
-    from astro_morph.models import MorphologyClassifier
-    from astro_morph.surveys import FITSImageSource
-    from astro_morph.workflows import classify_catalog
-
     images = {}
     for item in args.fits:
         band, sep, path = item.partition("=")
@@ -112,13 +101,16 @@ def _classify(args):
             print(f"astro-morph: error: --fits takes BAND=FILE, got {item!r}", file=sys.stderr)
             return 2
         images[band] = path
-    source = FITSImageSource(images, survey=args.survey)
-    classifier = (MorphologyClassifier.load(args.model) if args.model
-                  else MorphologyClassifier.pretrained())
-    table = classify_catalog(args.table, source, args.out, classifier=classifier,
-                             prefix=args.prefix, chunk_size=args.chunk_size,
-                             cutout_size=args.cutout_size, resampling=args.resampling,
-                             overwrite=args.overwrite)
+    source = am.FITSImageSource(images, survey=args.survey)
+    classifier = _classifier(args.model)
+    # Only what the user asked for changes the model's own framing.
+    framing = {name: value for name, value in (
+        ("field", None if args.field is None else args.field * u.arcsec),
+        ("size", args.size), ("resampling", args.resampling)) if value is not None}
+    table = am.classify_catalog(args.table, source, args.out, classifier=classifier,
+                                prefix=args.prefix, chunk_size=args.chunk_size,
+                                framing=framing, radius_column=args.radius_column,
+                                overwrite=args.overwrite)
     column = table[args.prefix + "morphology"]
     counts = {name: int(np.sum((column == name) & ~np.ma.getmaskarray(column)))
               for name in classifier.classes_}
@@ -188,11 +180,16 @@ def build_parser():
     classify.add_argument("--model", help="model file (default: the pretrained model)")
     classify.add_argument("--prefix", default="", help="prefix of the new columns")
     classify.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    classify.add_argument("--cutout-size", type=int, default=128,
-                          help="cutout side in pixels (the field is 100 arcsec wide)")
-    classify.add_argument("--resampling", choices=("fast", "exact"), default="fast",
-                          help="cutout resampling: all galaxies at once (fast) or "
-                               "reproject_exact galaxy by galaxy (exact)")
+    classify.add_argument("--field", type=float,
+                          help="width of the sky shown, arcsec (default: the model's framing; "
+                               "the pretrained model's is 100)")
+    classify.add_argument("--size", type=int,
+                          help="cutout side in pixels (default: the model's framing)")
+    classify.add_argument("--radius-column",
+                          help="column of Petrosian R90: frame each galaxy in 10 R90")
+    classify.add_argument("--resampling", choices=("fast", "exact"),
+                          help="cutout resampling: all galaxies at once (fast, the default "
+                               "framing's) or reproject_exact galaxy by galaxy (exact)")
     classify.add_argument("--chunk-size", type=int, default=10_000,
                           help="rows per chunk; a killed run resumes after its last chunk")
     classify.set_defaults(run=_classify)

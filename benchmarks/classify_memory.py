@@ -47,7 +47,7 @@ catalog = Table({"ra": ra, "dec": dec})
 classifier = MorphologyClassifier.pretrained()
 classifier.tta = False
 classify_catalog(catalog[:16], source, os.path.join(tempfile.mkdtemp(), "warm.ecsv"),
-                 classifier=classifier, cutout_size=64, progress=False)
+                 classifier=classifier, framing={"size": 64}, progress=False)
 baseline = peak_gb()
 print(f"{args.positions} positions on a {ny} x {nx} mock DES tile; memory with the model "
       f"and tiles loaded: {baseline:.2f} GB", flush=True)
@@ -55,8 +55,8 @@ print(f"{args.positions} positions on a {ny} x {nx} mock DES tile; memory with t
 start = time.perf_counter()
 with tempfile.TemporaryDirectory() as folder:
     out = os.path.join(folder, "classified.fits")
-    table = classify_catalog(catalog, source, out, classifier=classifier, cutout_size=64,
-                             chunk_size=args.chunk_size, progress=True)
+    table = classify_catalog(catalog, source, out, classifier=classifier,
+                             framing={"size": 64}, chunk_size=args.chunk_size, progress=True)
     size_mb = os.path.getsize(out) / 1e6
 print(f"classified {len(table)} rows in {time.perf_counter() - start:.0f} s "
       f"({size_mb:.1f} MB written)")

@@ -20,11 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatte
 import argparse  # noqa: E402
 import time
 
-import astropy.units as u
 import numpy as np
 
 from astro_morph import MockSurvey, MorphologyClassifier, classify
-from astro_morph.models import FRAMING, prepare_images
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--galaxies", type=int, default=512)
@@ -37,11 +35,8 @@ mock = MockSurvey(n_galaxies=args.galaxies, seed=5)
 catalog, source = mock.catalog("des"), mock.source("des")
 source.images_for("g", None)  # render the tiles before timing
 classifier = MorphologyClassifier.pretrained()
-size = 128
-cutout_kwargs = {"size": size, "pixel_scale": FRAMING / size / u.pixel, "on_error": "flag",
-                 "resampling": "fast"}
-ready, _, _ = prepare_images(catalog, classifier.preprocessing_, source=source,
-                             cutout_kwargs=cutout_kwargs)
+# The network inputs classify makes (the model's own framing: 100" over 128 pixels).
+ready, _ = classifier.network_inputs(catalog, source=source)
 classify(catalog[:8], source, classifier=classifier)  # warm-up (tracing, caches)
 classifier.predict_proba(ready[:8])
 

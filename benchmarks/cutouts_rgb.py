@@ -26,7 +26,9 @@ from astropy.visualization import make_lupton_rgb
 from reproject import reproject_interp
 
 from astro_morph import MockSurvey, bands_to_rgb, make_cutouts, parse_positions
-from astro_morph.imaging import RGB_Q, RGB_STRETCH, cutout_wcs, local_pixel_area
+from astro_morph.imaging import RGB_Q, RGB_STRETCH
+from astro_morph.imaging.grid import local_pixel_area
+from astro_morph.utils.wcs import tan_wcs
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--galaxies", type=int, default=2000)
@@ -51,7 +53,7 @@ def naive():
     rgb = np.zeros((len(coords), args.size, args.size, 3), dtype=np.float32)
     side = int(np.ceil(args.size * args.scale / 0.263 * 1.5)) + 6
     for i in range(len(coords)):
-        grid = cutout_wcs(coords[i], args.size, args.scale)
+        grid = tan_wcs(coords[i], args.size, args.scale)
         for k, band in enumerate(bands):
             image = images[band]
             cut = Cutout2D(image.data, coords[i], (side, side), wcs=image.wcs, mode="partial",

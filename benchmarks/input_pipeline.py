@@ -3,7 +3,7 @@ of the default recipe consumes.
 
 Usage: python benchmarks/input_pipeline.py [../shared/data/sdss-gz1] [--images N]
 
-The pipeline is `astro_morph.pipeline.file_dataset` on the real Galaxy Zoo 1
+The pipeline is `astro_morph.inputs.file_dataset` on the real Galaxy Zoo 1
 JPEGs: parallel decoding, the default crop and resize, caching, shuffling,
 batching, prefetching. It is read alone, once from the files (first epoch) and
 once from its cache (later epochs). The consumer is the default recipe's
@@ -11,7 +11,7 @@ training step (compact CNN at 64 px with its augmentation layer, batch 32) on
 batches already in memory. Prints both rates and their ratios, P2 last (the
 first, uncached, epoch: the harder case; its time includes `file_dataset`'s
 check of every file). JPEGs are decoded only inside their crop window, with
-exactly the pixels of `~astro_morph.models.Preprocessing.load`.
+exactly the pixels of `~astro_morph.inputs.Preprocessing.load`.
 """
 
 import os
@@ -26,8 +26,8 @@ import keras
 import numpy as np
 
 from astro_morph import MorphologyClassifier
+from astro_morph.inputs import array_dataset, file_dataset
 from astro_morph.models import build_network
-from astro_morph.pipeline import array_dataset, file_dataset
 
 parser = argparse.ArgumentParser()
 parser.add_argument("data", nargs="?", default="../shared/data/sdss-gz1")

@@ -43,7 +43,8 @@ def worker(out):
     import keras
     import tensorflow as tf
 
-    from astro_morph.distributed import AllreduceModel, init
+    from astro_morph.distributed import init
+    from astro_morph.distributed.training import AllreduceModel
     from astro_morph.models import build_network
 
     hvd = init()

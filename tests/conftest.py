@@ -6,7 +6,10 @@ import pathlib
 import numpy as np
 import pytest
 
+from astro_morph import MorphologyClassifier
 from astro_morph.surveys import MockSurvey
+
+from helpers import TINY, toy_images
 
 _DEFAULT_SHARED = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -35,6 +38,17 @@ def sn2006bh(shared_data):
 def mock_survey():
     """A small mock survey, rendered once per test session."""
     return MockSurvey(n_galaxies=16, seed=11)
+
+
+#: Doctests that train a network for longer than a few seconds.
+SLOW_DOCTESTS = {"astro_morph.workflows.transfer.fine_tune"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the slow doctests ``slow`` (test functions carry the marker themselves)."""
+    for item in items:
+        if item.name in SLOW_DOCTESTS:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -67,3 +81,10 @@ def labelled_folder():
         (folder / "labels.csv").write_text("\n".join(rows) + "\n")
         return folder / "labels.csv"
     return write
+
+
+@pytest.fixture(scope="session")
+def toy_model():
+    """A small classifier fitted on toy galaxies (a blue ring or a red blob)."""
+    images, labels = toy_images()
+    return MorphologyClassifier(epochs=6, seed=1, **TINY).fit(images, labels)

@@ -3,12 +3,14 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from astropy.io import fits
 from astropy.table import Table
 
 from astro_morph.cli import main
 
 
+@pytest.mark.slow
 def test_demo_runs_the_workflow_and_writes_the_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--n-galaxies", "100", "--seed", "1", "--quiet"]) == 0
@@ -34,6 +36,7 @@ def test_demo_runs_the_workflow_and_writes_the_report(tmp_path, capsys):
         assert heading in page
 
 
+@pytest.mark.slow
 def test_report_command(tmp_path, capsys, labelled_folder):
     labels = labelled_folder(tmp_path, n=24, side=32)
     model = tmp_path / "m.keras"
@@ -57,6 +60,7 @@ def test_console_entry_point_help():
     assert "demo" in result.stdout
 
 
+@pytest.mark.slow
 def test_train_evaluate_classify_commands(tmp_path, capsys, mock_survey, labelled_folder):
     labels = labelled_folder(tmp_path, classes=("spiral", "elliptical", "other"), side=48,
                              suffix=".jpeg")

@@ -1,12 +1,24 @@
-"""Catalogs: sky positions, crossmatching, Galaxy Zoo label curation and table helpers."""
+"""Catalogs: sky positions, crossmatching, Galaxy Zoo labels and table files."""
 
-from astro_morph.catalogs.crossmatch import *  # noqa: F401,F403
-from astro_morph.catalogs.crossmatch import __all__ as _crossmatch_all
-from astro_morph.catalogs.galaxyzoo import *  # noqa: F401,F403
-from astro_morph.catalogs.galaxyzoo import __all__ as _galaxyzoo_all
-from astro_morph.catalogs.positions import *  # noqa: F401,F403
-from astro_morph.catalogs.positions import __all__ as _positions_all
-from astro_morph.catalogs.tableio import *  # noqa: F401,F403
-from astro_morph.catalogs.tableio import __all__ as _tableio_all
+from astro_morph.catalogs.crossmatch import crossmatch
+from astro_morph.catalogs.galaxyzoo import (
+    CLEAN_THRESHOLD,
+    HP_THRESHOLDS,
+    curate_galaxy_zoo,
+    split_sets,
+    summarize_sets,
+)
+from astro_morph.catalogs.labels import (
+    CLASSES,
+    NEITHER,
+    POSITIVE_CLASS,
+    THRESHOLD,
+    classes_from_probability,
+    positive_index,
+)
+from astro_morph.catalogs.positions import parse_positions
+from astro_morph.catalogs.tableio import read_table, write_table
 
-__all__ = [*_positions_all, *_crossmatch_all, *_tableio_all, *_galaxyzoo_all]
+__all__ = ["parse_positions", "crossmatch", "read_table", "write_table", "curate_galaxy_zoo",
+           "split_sets", "summarize_sets", "HP_THRESHOLDS", "CLEAN_THRESHOLD", "CLASSES",
+           "POSITIVE_CLASS", "NEITHER", "THRESHOLD", "positive_index", "classes_from_probability"]

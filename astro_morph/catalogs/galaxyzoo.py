@@ -17,6 +17,7 @@ import numpy as np
 from astropy.table import Table
 from sklearn.model_selection import train_test_split
 
+from astro_morph.catalogs.labels import labels_from_votes
 from astro_morph.exceptions import InputError
 from astro_morph.utils.provenance import provenance
 
@@ -66,8 +67,8 @@ def curate_galaxy_zoo(table, *, spiral_threshold=HP_THRESHOLDS["spiral"],
     -------
     curated : `~astropy.table.Table`
         A copy of ``table`` with ``label`` (``"spiral"``, ``"elliptical"`` or
-        ``""`` for neither), ``hp`` and ``fo`` (booleans); the thresholds and
-        counts are in ``meta["galaxy_zoo"]``.
+        `~astro_morph.catalogs.NEITHER`, ``"uncertain"``), ``hp`` and ``fo``
+        (booleans); the thresholds and counts are in ``meta["galaxy_zoo"]``.
 
     Examples
     --------
@@ -75,9 +76,10 @@ def curate_galaxy_zoo(table, *, spiral_threshold=HP_THRESHOLDS["spiral"],
     >>> gz = Table({"P_CS_DEBIASED": [0.99, 0.85, 0.10, 0.02, 0.5],
     ...             "P_EL_DEBIASED": [0.01, 0.10, 0.88, 0.95, 0.5]})
     >>> curated = curate_galaxy_zoo(gz)
-    >>> curated["label"].tolist(), curated["hp"].tolist(), curated["fo"].tolist()
-    (['spiral', 'spiral', 'elliptical', 'elliptical', ''], [True, False, False, True, False], \
-[True, True, True, True, False])
+    >>> curated["label"].tolist()
+    ['spiral', 'spiral', 'elliptical', 'elliptical', 'uncertain']
+    >>> curated["hp"].tolist(), curated["fo"].tolist()
+    ([True, False, False, True, False], [True, True, True, True, False])
     """
     for name, value in (("spiral_threshold", spiral_threshold),
                         ("elliptical_threshold", elliptical_threshold),
@@ -92,7 +94,7 @@ def curate_galaxy_zoo(table, *, spiral_threshold=HP_THRESHOLDS["spiral"],
     is_spiral = p_spiral >= clean_threshold
     is_elliptical = p_elliptical >= clean_threshold
     curated = Table(table, copy=True)
-    curated["label"] = np.where(is_spiral, "spiral", np.where(is_elliptical, "elliptical", ""))
+    curated["label"] = labels_from_votes(p_spiral, p_elliptical, clean_threshold, clean_threshold)
     curated["fo"] = is_spiral | is_elliptical
     curated["hp"] = ((is_spiral & (p_spiral >= spiral_threshold))
                      | (is_elliptical & (p_elliptical >= elliptical_threshold)))

@@ -7,14 +7,14 @@ complete under its final name or not at all.
 """
 
 import os
-import tempfile
 
 from astropy.io import votable
 from astropy.table import QTable, Table
 
 from astro_morph.exceptions import InputError
+from astro_morph.utils.files import atomic_path
 
-__all__ = ["write_table", "read_table", "table_format", "atomic_path"]
+__all__ = ["write_table", "read_table", "table_format"]
 
 _CONTENT = "astro_morph meta "  # marks INFO elements that hold Table.meta entries
 _FORMATS = {".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits",
@@ -38,44 +38,6 @@ def table_format(path, format=None):
             return _FORMATS[suffix]
     raise InputError(f"cannot tell the table format of {os.fspath(path)!r} from its "
                      f"extension; use one of {sorted(_FORMATS)} or pass format=.")
-
-
-class atomic_path:
-    """Context manager yielding a temporary path that replaces ``path`` on success.
-
-    The temporary file lies in the same folder (so the rename is atomic) and
-    keeps ``path``'s extension; it is removed if the block raises.
-    """
-
-    def __init__(self, path, overwrite=False):
-        self.path = os.fspath(path)
-        if os.path.exists(self.path) and not overwrite:
-            raise InputError(f"{self.path!r} exists; choose another name or allow "
-                             "overwriting (overwrite=True / --overwrite).")
-        folder = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(folder):
-            raise InputError(f"the folder of {self.path!r} does not exist; create it first.")
-        self._folder = folder
-
-    def __enter__(self):
-        base = os.path.basename(self.path)
-        handle, self.tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".part{_suffix(base)}",
-                                            dir=self._folder)
-        os.close(handle)
-        os.remove(self.tmp)  # writers that refuse to overwrite must find no file
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.remove(self.tmp)
-        return False
-
-
-def _suffix(name):
-    lower = name.lower()
-    return next((s for s in sorted(_FORMATS, key=len, reverse=True) if lower.endswith(s)), "")
 
 
 def write_table(table, path, *, format=None, overwrite=False):

@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from astro_morph.exceptions import DistributedError, MissingDependencyError
 from astro_morph.logger import log
@@ -78,7 +79,6 @@ def init():
             "script with `horovodrun -np 2 -H localhost:2 python script.py` (or mpirun); "
             "on one process, use fit() / classify() without distributed.")
     hvd.init()
-    import tensorflow as tf
     gpus = tf.config.list_physical_devices("GPU")
     try:
         if gpus:
@@ -128,7 +128,6 @@ def _initialised():
 
 def broadcast_value(value, name, root_rank=0):
     """Rank ``root_rank``'s float ``value`` on every rank (a collective: all ranks call it)."""
-    import tensorflow as tf
     hvd = require_horovod()
     out = hvd.broadcast(tf.constant(value, dtype=tf.float64), root_rank=root_rank, name=name)
     return float(np.asarray(out))

@@ -10,14 +10,15 @@ budget that follows rank 0's clock.
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from astro_morph.distributed.runtime import broadcast_value, init, require_horovod
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
-from astro_morph.models.callbacks import TimeBudget
+from astro_morph.utils.fingerprint import fingerprint
 
 __all__ = ["HorovodRun", "AllreduceModel", "allreduce_gradients", "LearningRateWarmup",
-           "AverageBatchNormStatistics", "SharedClockTimeBudget", "shard_indices",
+           "AverageBatchNormStatistics", "shard_indices",
            "weights_checksum"]
 
 
@@ -88,7 +89,6 @@ class AllreduceModel(keras.Model):
 
     def get_metrics_result(self):
         """Metric values; averaged across ranks when read outside a step (epoch ends)."""
-        import tensorflow as tf
         results = super().get_metrics_result()
         if tf.executing_eagerly() and results:
             hvd = require_horovod()
@@ -190,15 +190,6 @@ class AverageBatchNormStatistics(keras.callbacks.Callback):
         self._average()
 
 
-class SharedClockTimeBudget(TimeBudget):
-    """`~astro_morph.models.TimeBudget` on rank 0's clock, so every rank anneals and stops
-    at the same step (a rank that stopped alone would leave the others waiting)."""
-
-    def elapsed(self):
-        """Rank 0's elapsed seconds, broadcast (a collective: every rank calls it)."""
-        return broadcast_value(super().elapsed(), name="astro_morph.clock")
-
-
 def shard_indices(n, rank, size):
     """Rows of rank ``rank`` among ``size``: every ``size``-th row, the same count on each.
 
@@ -216,11 +207,7 @@ def shard_indices(n, rank, size):
 
 def weights_checksum(model):
     """A SHA-256 of all weights of ``model`` (equal on every rank after training)."""
-    import hashlib
-    digest = hashlib.sha256()
-    for weight in model.get_weights():
-        digest.update(np.ascontiguousarray(weight).tobytes())
-    return digest.hexdigest()
+    return fingerprint(*model.get_weights())
 
 
 class HorovodRun:
@@ -263,10 +250,11 @@ class HorovodRun:
             callbacks.append(LearningRateWarmup(self.size, steps, steps_per_epoch))
         return callbacks
 
-    def time_budget(self, seconds, **kwargs):
-        """A time budget that every rank spends together (rank 0's budget and clock)."""
-        seconds = broadcast_value(seconds, name="astro_morph.budget")
-        return SharedClockTimeBudget(seconds, **kwargs)
+    def agree(self, value, name="astro_morph.clock"):
+        """Rank 0's ``value`` on every rank (a collective: every rank calls it), so that
+        time budgets and clocks decide the same everywhere (a rank that stopped alone
+        would leave the others waiting)."""
+        return broadcast_value(value, name=name)
 
     def start(self, model):
         """Give every rank rank 0's initial weights."""

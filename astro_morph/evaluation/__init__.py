@@ -1,14 +1,29 @@
 """Evaluation: metrics tables, cross-survey comparisons, plots, galleries, t-SNE, reports."""
 
-from astro_morph.evaluation.crosssurvey import *  # noqa: F401,F403
-from astro_morph.evaluation.crosssurvey import __all__ as _crosssurvey_all
-from astro_morph.evaluation.embedding import *  # noqa: F401,F403
-from astro_morph.evaluation.embedding import __all__ as _embedding_all
-from astro_morph.evaluation.gallery import *  # noqa: F401,F403
-from astro_morph.evaluation.gallery import __all__ as _gallery_all
-from astro_morph.evaluation.metrics import *  # noqa: F401,F403
-from astro_morph.evaluation.metrics import __all__ as _metrics_all
-from astro_morph.evaluation.report import *  # noqa: F401,F403
-from astro_morph.evaluation.report import __all__ as _report_all
+from astro_morph.evaluation.crosssurvey import (
+    accuracy_by_bin,
+    evaluate_across_surveys,
+    results_table,
+    survey_agreement,
+)
+from astro_morph.evaluation.embedding import embed_features, plot_embedding
+from astro_morph.evaluation.gallery import (
+    save_confident_gallery,
+    save_misclassified_gallery,
+    save_mosaic,
+)
+from astro_morph.evaluation.metrics import (
+    evaluate,
+    plot_confusion,
+    plot_roc,
+    plot_roc_curves,
+    plot_self_training,
+)
+from astro_morph.evaluation.report import Report, write_report
+from astro_morph.models.history import plot_history
 
-__all__ = [*_crosssurvey_all, *_embedding_all, *_gallery_all, *_metrics_all, *_report_all]
+__all__ = ["evaluate", "results_table", "survey_agreement", "accuracy_by_bin",
+           "evaluate_across_surveys", "embed_features", "plot_embedding", "plot_roc",
+           "plot_roc_curves", "plot_confusion", "plot_history", "plot_self_training",
+           "save_mosaic", "save_confident_gallery", "save_misclassified_gallery", "Report",
+           "write_report"]

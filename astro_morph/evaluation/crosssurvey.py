@@ -3,7 +3,8 @@
 import numpy as np
 from astropy.table import QTable, Table, vstack
 
-from astro_morph.evaluation.metrics import _binary, evaluate
+from astro_morph.classification.classify import classify
+from astro_morph.evaluation.metrics import binary_truth, evaluate
 from astro_morph.exceptions import InputError
 from astro_morph.utils.provenance import provenance
 
@@ -109,7 +110,7 @@ def accuracy_by_bin(y_true, p_spiral, values, bins, *, name="value", threshold=0
     >>> [float(a) for a in table["accuracy"]]
     [1.0, 0.5]
     """
-    truth, proba = _binary(y_true, p_spiral, positive)
+    truth, proba = binary_truth(y_true, p_spiral, positive)
     unit = getattr(values, "unit", None)
     values = np.asarray(getattr(values, "value", values), dtype=float)
     if len(values) != len(truth):
@@ -152,7 +153,7 @@ def evaluate_across_surveys(classifier, matched, sources, *, label_column="label
     sources : dict
         ``{survey name: ImageSource}``.
     **classify_kwargs
-        Passed to `~astro_morph.classify` (framing, cutout size...).
+        Passed to `~astro_morph.classify` (``framing``, ``radius_column``...).
 
     Returns
     -------
@@ -165,7 +166,6 @@ def evaluate_across_surveys(classifier, matched, sources, *, label_column="label
     agreement : `~astropy.table.Table`
         `survey_agreement` of the first two surveys (empty with one survey).
     """
-    from astro_morph.models.classify import classify
     if label_column not in matched.colnames:
         raise InputError(f"matched has no {label_column!r} column with the true classes.")
     if not sources:

@@ -5,8 +5,8 @@ from astropy.table import Table
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 
-from astro_morph.evaluation.plotting import figure
 from astro_morph.exceptions import InputError
+from astro_morph.utils.plotting import figure
 from astro_morph.utils.provenance import provenance
 
 __all__ = ["embed_features", "plot_embedding"]

@@ -2,8 +2,10 @@
 
 import numpy as np
 
-from astro_morph.evaluation.plotting import figure
+from astro_morph.catalogs.labels import THRESHOLD
 from astro_morph.exceptions import InputError
+from astro_morph.inputs.images import check_image_batch
+from astro_morph.utils.plotting import figure
 
 __all__ = ["save_mosaic", "save_confident_gallery", "save_misclassified_gallery"]
 
@@ -31,9 +33,9 @@ def save_mosaic(rows, path, *, row_labels=None, titles=None, columns=None, panel
     -------
     path : str or path-like
     """
-    rows = [np.asarray(r) for r in rows]
-    if not rows or any(r.ndim != 4 or r.shape[-1] != 3 for r in rows):
+    if not rows:
         raise InputError("save_mosaic needs a list of (N, H, W, 3) colour batches.")
+    rows = [check_image_batch(r, "save_mosaic rows") for r in rows]
     n = min(len(r) for r in rows) if columns is None else min(columns, *(len(r) for r in rows))
     fig = figure((panel_size * n, (panel_size + 0.1) * len(rows) + 0.2))
     axes = fig.subplots(len(rows), n, squeeze=False)
@@ -53,11 +55,11 @@ def save_mosaic(rows, path, *, row_labels=None, titles=None, columns=None, panel
 
 
 def _probabilities(images, p_spiral):
-    images = np.asarray(images)
+    images = check_image_batch(images, "gallery images")
     p_spiral = np.asarray(p_spiral, dtype=float)
-    if images.ndim != 4 or len(images) != len(p_spiral):
-        raise InputError(f"need (N, H, W, 3) images and N probabilities, got {images.shape} "
-                         f"and {p_spiral.shape}.")
+    if len(images) != len(p_spiral):
+        raise InputError(f"need N images and N probabilities, got {len(images)} images "
+                         f"and {p_spiral.shape} probabilities.")
     return images, p_spiral
 
 
@@ -101,7 +103,7 @@ def save_misclassified_gallery(images, y_true, p_spiral, path, *, n=10, positive
     """
     images, p_spiral = _probabilities(images, p_spiral)
     truth = np.asarray(y_true) == positive
-    wrong = np.flatnonzero(np.isfinite(p_spiral) & ((p_spiral >= 0.5) != truth))
+    wrong = np.flatnonzero(np.isfinite(p_spiral) & ((p_spiral >= THRESHOLD) != truth))
     if not len(wrong):
         return None
     worst = wrong[np.argsort(-np.abs(p_spiral[wrong] - 0.5))][:n]

@@ -12,15 +12,15 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from astro_morph.evaluation.plotting import figure
 from astro_morph.exceptions import InputError
+from astro_morph.utils.plotting import figure
 from astro_morph.utils.provenance import provenance
 
-__all__ = ["evaluate", "plot_roc", "plot_roc_curves", "plot_confusion", "plot_history",
+__all__ = ["evaluate", "plot_roc", "plot_roc_curves", "plot_confusion",
            "plot_self_training"]
 
 
-def _binary(y_true, p_positive, positive):
+def binary_truth(y_true, p_positive, positive):
     y_true = np.asarray(y_true)
     if y_true.dtype.kind in "US O":
         y_true = (y_true == positive).astype(int)
@@ -62,7 +62,7 @@ def evaluate(y_true, p_spiral, *, threshold=0.5, positive="spiral", name="test")
     >>> float(row["accuracy"][0]), float(row["roc_auc"][0])
     (0.75, 0.75)
     """
-    truth, proba = _binary(y_true, p_spiral, positive)
+    truth, proba = binary_truth(y_true, p_spiral, positive)
     predicted = (proba >= threshold).astype(int)
     tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[0, 1]).ravel()
     both = len(np.unique(truth)) == 2
@@ -105,7 +105,7 @@ def plot_roc_curves(curves, path, positive="spiral", title="ROC"):
     fig = figure()
     ax = fig.subplots()
     for label, (y_true, p_spiral) in curves.items():
-        truth, proba = _binary(y_true, p_spiral, positive)
+        truth, proba = binary_truth(y_true, p_spiral, positive)
         fpr, tpr, _ = roc_curve(truth, proba)
         ax.plot(fpr, tpr, label=f"{label} (AUC {roc_auc_score(truth, proba):.3f})")
     ax.plot([0, 1], [0, 1], ls=":", color="grey")
@@ -118,7 +118,7 @@ def plot_roc_curves(curves, path, positive="spiral", title="ROC"):
 
 def plot_confusion(y_true, p_spiral, path, classes=("elliptical", "spiral"), threshold=0.5):
     """Write the confusion matrix as a PNG and return its path."""
-    truth, proba = _binary(y_true, p_spiral, classes[1])
+    truth, proba = binary_truth(y_true, p_spiral, classes[1])
     matrix = confusion_matrix(truth, (proba >= threshold).astype(int), labels=[0, 1])
     fig = figure()
     ax = fig.subplots()
@@ -127,23 +127,6 @@ def plot_confusion(y_true, p_spiral, path, classes=("elliptical", "spiral"), thr
         ax.text(j, i, str(value), ha="center", va="center")
     ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=classes, yticklabels=classes,
            xlabel="predicted", ylabel="true", title="confusion matrix")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
-
-
-def plot_history(history, path):
-    """Write training curves (loss and accuracy, training and validation) as a PNG."""
-    if not history.get("loss"):
-        raise InputError("the training history is empty.")
-    fig = figure((8, 3.5))
-    left, right = fig.subplots(1, 2)
-    for key, ax in (("loss", left), ("accuracy", right)):
-        for prefix, style in (("", "-"), ("val_", "--")):
-            if prefix + key in history:
-                ax.plot(history[prefix + key], style, label=(prefix or "train_") + key)
-        ax.set(xlabel="epoch", ylabel=key)
-        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path

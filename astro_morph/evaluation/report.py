@@ -5,10 +5,15 @@ import os
 
 import numpy as np
 
+from astro_morph.catalogs.labels import classes_from_probability, positive_index
 from astro_morph.evaluation.embedding import embed_features, plot_embedding
 from astro_morph.evaluation.gallery import save_confident_gallery, save_misclassified_gallery
-from astro_morph.evaluation.metrics import evaluate, plot_confusion, plot_history, plot_roc
+from astro_morph.evaluation.metrics import evaluate, plot_confusion, plot_roc
 from astro_morph.exceptions import InputError
+from astro_morph.inputs.framing import parse_framing
+from astro_morph.inputs.images import prepare_images
+from astro_morph.models.history import plot_history
+from astro_morph.utils.files import atomic_path
 from astro_morph.utils.provenance import provenance
 
 __all__ = ["Report", "write_report"]
@@ -92,9 +97,8 @@ class Report:
         parts += [f"<h2>{html.escape(heading)}</h2>{body}" for heading, body in self.sections]
         parts.append("</body></html>")
         target = self.path(filename)
-        with open(target + ".tmp", "w", encoding="utf-8") as handle:
-            handle.write("\n".join(parts))
-        os.replace(target + ".tmp", target)
+        with atomic_path(target, overwrite=True) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            out.write("\n".join(parts))
         return target
 
 
@@ -116,7 +120,7 @@ def _cell(value):
 
 
 def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, source=None,
-                 cutout_kwargs=None, name="test", max_embedded=2000, seed=0):
+                 framing=None, name="test", max_embedded=2000, seed=0):
     """Evaluate a classifier on labelled galaxies and write an HTML report.
 
     The page holds the results table, the ROC curve, the confusion matrix,
@@ -131,6 +135,8 @@ def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, sour
     X, y
         Labelled galaxies: anything `~astro_morph.MorphologyClassifier.fit`
         reads (a labels CSV, images and labels, positions with a ``source``...).
+    source, framing
+        As in `~astro_morph.MorphologyClassifier.predict_proba`.
     output_dir : str
         Folder of ``report.html`` and its PNGs (created).
     name : str
@@ -143,15 +149,15 @@ def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, sour
     path : str
         The HTML page.
     """
-    from astro_morph.models.inputs import prepare_images
-    classifier._check_fitted()
-    images, found, _ = prepare_images(X, classifier.preprocessing_, source=source,
-                                      classes=classifier.classes_, cutout_kwargs=cutout_kwargs)
+    classifier.check_fitted()
+    images, found, _ = prepare_images(X, classifier.preprocessing_,
+                                      framing=parse_framing(framing, classifier.framing_),
+                                      source=source, classes=classifier.classes_)
     labels = np.asarray(found if y is None else y)
     if labels.ndim != 1 or len(labels) != len(images):
         raise InputError("write_report needs one true class per galaxy (y, or a labelled X).")
     report = Report(output_dir, f"astro_morph: {classifier.backbone} on {name}")
-    p_spiral = classifier.predict_proba(images)[:, classifier.classes_.index("spiral")]
+    p_spiral = classifier.predict_proba(images)[:, positive_index(classifier.classes_)]
     report.add_table("Results", evaluate(labels, p_spiral, name=name))
     report.add_figure("ROC curve", plot_roc(labels, p_spiral, report.path("roc.png"),
                                             label=classifier.backbone))
@@ -162,7 +168,7 @@ def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, sour
                           plot_history(classifier.history_, report.path("training.png")))
     rows = np.random.default_rng(seed).permutation(len(images))[:max_embedded]
     embedding = embed_features(classifier.features(images[rows]),
-                               np.where(p_spiral[rows] >= 0.5, "spiral", "elliptical"),
+                               classes_from_probability(p_spiral[rows]),
                                labels[rows], seed=seed)
     report.add_figure("t-SNE of the learned features",
                       plot_embedding(embedding, report.path("tsne.png")),

@@ -1,14 +1,14 @@
 """Imaging: cutouts on a common grid, background, centring, bands to RGB."""
 
-from astro_morph.imaging.background import *  # noqa: F401,F403
-from astro_morph.imaging.background import __all__ as _background_all
-from astro_morph.imaging.batch import *  # noqa: F401,F403
-from astro_morph.imaging.batch import __all__ as _batch_all
-from astro_morph.imaging.cutouts import *  # noqa: F401,F403
-from astro_morph.imaging.cutouts import __all__ as _cutouts_all
-from astro_morph.imaging.grid import *  # noqa: F401,F403
-from astro_morph.imaging.grid import __all__ as _grid_all
-from astro_morph.imaging.rgb import *  # noqa: F401,F403
-from astro_morph.imaging.rgb import __all__ as _rgb_all
+from astro_morph.imaging.background import (
+    estimate_background,
+    measure_centroid,
+    subtract_background,
+)
+from astro_morph.imaging.batch import resample_batch
+from astro_morph.imaging.cutouts import CUTOUT_FLAGS, RESAMPLING, Cutouts, make_cutouts
+from astro_morph.imaging.rgb import RGB_Q, RGB_STRETCH, bands_to_rgb
 
-__all__ = [*_background_all, *_batch_all, *_cutouts_all, *_grid_all, *_rgb_all]
+__all__ = ["make_cutouts", "Cutouts", "CUTOUT_FLAGS", "RESAMPLING", "bands_to_rgb", "RGB_Q",
+           "RGB_STRETCH", "estimate_background", "subtract_background", "measure_centroid",
+           "resample_batch"]

@@ -15,11 +15,12 @@ from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import FootprintError, InputError
 from astro_morph.imaging.background import BACKGROUND_METHODS, measure_centroid, subtract_background
 from astro_morph.imaging.batch import resample_batch
-from astro_morph.imaging.grid import cutout_wcs, local_pixel_area, parse_pixel_scale, parse_size
+from astro_morph.imaging.grid import local_pixel_area, parse_pixel_scale, parse_size
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource
 from astro_morph.surveys.info import DEFAULT_PIXEL_SCALE
 from astro_morph.utils.provenance import provenance
+from astro_morph.utils.wcs import tan_wcs
 
 __all__ = ["Cutouts", "CutoutGrids", "make_cutouts", "CUTOUT_FLAGS", "RESAMPLING"]
 
@@ -55,7 +56,7 @@ class CutoutGrids:
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return cutout_wcs(self.centres[index], self.size, self.scale_arcsec)
+        return tan_wcs(self.centres[index], self.size, self.scale_arcsec)
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _resample(image, coord, grid, size, scale_arcsec):
 
 def _cutout_at(source, coord, bands, size, scale_arcsec, max_blank_fraction):
     """All bands at one position: (stamp (H, W, B), grid WCS, flags). Raises FootprintError."""
-    grid = cutout_wcs(coord, size, scale_arcsec)
+    grid = tan_wcs(coord, size, scale_arcsec)
     stamp = np.zeros((size, size, len(bands)), dtype=np.float64)
     flags = 0
     for k, band in enumerate(bands):
@@ -280,7 +281,7 @@ def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_err
     ra, dec = coords.ra.deg.copy(), coords.dec.deg.copy()
     moved_rows, moved = [], []
     for i in np.flatnonzero((flags & CUTOUT_FLAGS["outside_footprint"]) == 0):
-        centre = _recentered(data[i].astype(np.float64), cutout_wcs(coords[i], size, scale),
+        centre = _recentered(data[i].astype(np.float64), tan_wcs(coords[i], size, scale),
                              background, max_shift)
         if centre is None:
             flags[i] |= CUTOUT_FLAGS["recenter_rejected"]
@@ -299,15 +300,16 @@ def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_err
 def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL_SCALE,
                  bands=None, *, background="border", recenter=False,
                  max_recenter_shift=3 * u.arcsec, on_error="raise", max_blank_fraction=0.5,
-                 resampling="exact", pixels=None, progress=False):
+                 resampling="fast", pixels=None, progress=False):
     """Cut aligned multi-band stamps of galaxies out of a survey's images.
 
     Each galaxy gets a north-up, east-left tangent-plane grid centred on it at
-    ``pixel_scale``; every band is resampled onto that grid with
-    `reproject.reproject_exact` (exact pixel-overlap averaging, the flux
-    conserving choice when going to a coarser grid) and calibrated to
+    ``pixel_scale``; every band is resampled onto that grid and calibrated to
     nanomaggies. Cutouts of one galaxy from different surveys are therefore
-    directly comparable pixel by pixel.
+    directly comparable pixel by pixel. By default all galaxies of an image
+    are resampled at once (``resampling="fast"``, the default of every entry
+    point of astro_morph); ``resampling="exact"`` uses
+    `reproject.reproject_exact` galaxy by galaxy (exact pixel overlaps).
 
     Parameters
     ----------
@@ -336,9 +338,9 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
         with the ``outside_footprint`` flag so that the rest of a batch goes on.
     max_blank_fraction : float, optional
         Largest fraction of a cutout allowed to lack data. Default 0.5.
-    resampling : {'exact', 'fast'}, optional
-        ``'exact'`` (default): `reproject.reproject_exact` galaxy by galaxy,
-        exact pixel overlaps. ``'fast'``: all galaxies on an image at once
+    resampling : {'fast', 'exact'}, optional
+        ``'exact'``: `reproject.reproject_exact` galaxy by galaxy, exact pixel
+        overlaps (flux conserving). ``'fast'`` (default): all galaxies on an image at once
         (`~astro_morph.imaging.resample_batch`: one WCS evaluation, vectorised
         area-averaged bilinear interpolation on all cores), tens of times
         faster for large catalogs; it equals `reproject.reproject_interp` at

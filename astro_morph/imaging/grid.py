@@ -2,11 +2,10 @@
 
 import numpy as np
 from astropy import units as u
-from astropy.wcs import WCS
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["cutout_wcs", "parse_size", "parse_pixel_scale", "local_pixel_area"]
+__all__ = ["parse_size", "parse_pixel_scale", "local_pixel_area"]
 
 
 def parse_size(size, pixel_scale_arcsec):
@@ -39,28 +38,6 @@ def parse_pixel_scale(pixel_scale):
     if not np.isscalar(value) or not np.isfinite(value) or value <= 0:
         raise InputError(f"pixel_scale must be a positive angle per pixel, got {pixel_scale!r}.")
     return float(value)
-
-
-def cutout_wcs(center, size, pixel_scale_arcsec):
-    """North-up, east-left TAN WCS of a ``size`` x ``size`` grid centred on ``center``.
-
-    Examples
-    --------
-    >>> from astropy.coordinates import SkyCoord
-    >>> wcs = cutout_wcs(SkyCoord(27.952, 0.2635, unit="deg"), 64, 0.396)
-    >>> [round(float(v), 4) for v in wcs.wcs_pix2world([[31.5, 31.5]], 0)[0]]
-    [27.952, 0.2635]
-    """
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.cunit = ["deg", "deg"]
-    wcs.wcs.crval = [center.ra.deg, center.dec.deg]
-    wcs.wcs.crpix = [(size + 1) / 2.0, (size + 1) / 2.0]
-    scale_deg = pixel_scale_arcsec / 3600.0
-    wcs.wcs.cdelt = [-scale_deg, scale_deg]
-    wcs.wcs.radesys = "ICRS"
-    wcs.pixel_shape = (size, size)
-    return wcs
 
 
 def local_pixel_area(wcs, coord):

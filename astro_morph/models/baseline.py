@@ -11,10 +11,15 @@ CNN can be shown beside them on the same split.
 import numpy as np
 from astropy.table import Table
 from photutils.morphology import gini
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from astro_morph.catalogs.labels import CLASSES, predicted_index
 from astro_morph.exceptions import InputError
-from astro_morph.models.inputs import Preprocessing, prepare_images, training_labels
+from astro_morph.inputs.framing import Framing, parse_framing
+from astro_morph.inputs.images import check_image_batch, prepare_images
+from astro_morph.inputs.labels import training_labels
+from astro_morph.inputs.preprocessing import Preprocessing
 
 __all__ = ["FEATURE_NAMES", "morphology_features", "FeatureClassifier"]
 
@@ -74,10 +79,7 @@ def morphology_features(images):
     >>> round(float(table["asymmetry"][0]), 3), float(table["ellipticity"][0]) < 0.01
     (0.0, True)
     """
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.shape[1] < 8:
-        raise InputError(f"morphology_features needs (N, H, W, 3) colour images of at least "
-                         f"8 pixels, got shape {images.shape}.")
+    images = check_image_batch(images, "morphology_features images", min_size=8)
     n, height, width, _ = images.shape
     border = np.concatenate([images[:, :2].reshape(n, -1, 3), images[:, -2:].reshape(n, -1, 3)],
                             axis=1)
@@ -115,12 +117,13 @@ def morphology_features(images):
     return Table(dict(zip(FEATURE_NAMES, (np.asarray(v, dtype=np.float64) for v in values))))
 
 
-class FeatureClassifier:
+class FeatureClassifier(BaseEstimator):
     """Spiral / elliptical from `morphology_features` with gradient-boosted trees.
 
     The scikit-learn contract, like `~astro_morph.MorphologyClassifier`, and
     the same inputs (image batches, labels CSVs, positions with a source...),
-    prepared by the same `~astro_morph.models.Preprocessing`.
+    prepared by the same `~astro_morph.Preprocessing`; scikit-learn's ``clone``,
+    ``get_params`` and ``set_params`` work on it.
 
     Parameters
     ----------
@@ -132,6 +135,9 @@ class FeatureClassifier:
         Class names; the last is the positive class.
     seed : int
         Random seed of the tree ensemble.
+    framing : `~astro_morph.Framing`, optional
+        How positions are cut out of a source (default ``Framing()``), in
+        `fit` and `predict_proba` alike (``framing_`` once fitted).
 
     Examples
     --------
@@ -149,41 +155,48 @@ class FeatureClassifier:
     1.0
     """
 
-    def __init__(self, input_size=64, crop_fraction=0.35, classes=("elliptical", "spiral"),
-                 seed=0):
+    def __init__(self, input_size=64, crop_fraction=0.35, classes=CLASSES, seed=0,
+                 framing=None):
         self.input_size = input_size
         self.crop_fraction = crop_fraction
         self.classes = classes
         self.seed = seed
+        self.framing = framing
 
-    def _features(self, X, source=None, cutout_kwargs=None, images_dir=None):
+    def check_fitted(self):
+        """Raise `~astro_morph.InputError` unless fitted; return self."""
+        if not hasattr(self, "model_"):
+            raise InputError("this FeatureClassifier is not fitted yet: call fit(...) first.")
+        return self
+
+    def _features(self, X, source, framing, images_dir=None):
         preprocessing = Preprocessing(int(self.input_size), float(self.crop_fraction))
-        images, labels, _ = prepare_images(X, preprocessing, source=source,
-                                           images_dir=images_dir, classes=self.classes,
-                                           cutout_kwargs=cutout_kwargs)
+        images, labels, _ = prepare_images(X, preprocessing, framing=framing, source=source,
+                                           images_dir=images_dir, classes=self.classes)
         table = morphology_features(images)
         return np.stack([table[name] for name in FEATURE_NAMES], axis=1), labels
 
-    def fit(self, X, y=None, *, source=None, cutout_kwargs=None, images_dir=None):
+    def fit(self, X, y=None, *, source=None, images_dir=None):
         """Measure the features of labelled images and train the trees."""
-        features, found = self._features(X, source, cutout_kwargs, images_dir)
+        framing = parse_framing(self.framing, Framing())
+        features, found = self._features(X, source, framing, images_dir)
         labels = training_labels(found, y, self.classes, len(features))
         self.model_ = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05,
                                                      random_state=self.seed)
         self.model_.fit(features, labels)
         self.classes_ = tuple(self.classes)
+        self.framing_ = framing
         return self
 
-    def predict_proba(self, X, *, source=None, cutout_kwargs=None):
+    def predict_proba(self, X, *, source=None, framing=None):
         """Class probabilities (N, n_classes), columns in the order of ``classes_``."""
-        if not hasattr(self, "model_"):
-            raise InputError("this FeatureClassifier is not fitted yet: call fit(...) first.")
-        features, _ = self._features(X, source, cutout_kwargs)
+        self.check_fitted()
+        features, _ = self._features(X, source, parse_framing(framing, self.framing_))
         proba = np.zeros((len(features), len(self.classes_)))
         proba[:, self.model_.classes_] = self.model_.predict_proba(features)
         return proba
 
-    def predict(self, X, *, source=None, cutout_kwargs=None):
-        """Most probable class name of each image."""
-        proba = self.predict_proba(X, source=source, cutout_kwargs=cutout_kwargs)
-        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
+    def predict(self, X, *, source=None, framing=None):
+        """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
+        proba = self.predict_proba(X, source=source, framing=framing)
+        return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]

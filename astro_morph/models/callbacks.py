@@ -124,6 +124,11 @@ class TimeBudget(keras.callbacks.Callback):
         Fraction of the learning rate left when the budget is spent.
     already_spent : float
         Seconds of the budget spent by an earlier, interrupted run.
+    agree : callable, optional
+        Makes every process read the same clock: called with this process's
+        elapsed seconds, returns the seconds to act on (distributed training
+        passes rank 0's, broadcast, so all ranks anneal and stop at the same
+        step). Default: this process's own clock.
 
     Examples
     --------
@@ -131,7 +136,7 @@ class TimeBudget(keras.callbacks.Callback):
     600.0
     """
 
-    def __init__(self, seconds, anneal=False, floor=0.02, already_spent=0.0):
+    def __init__(self, seconds, anneal=False, floor=0.02, already_spent=0.0, agree=None):
         super().__init__()
         if not seconds > 0:
             raise InputError(f"time_budget must be positive, got {seconds}.")
@@ -139,6 +144,7 @@ class TimeBudget(keras.callbacks.Callback):
         self.anneal = anneal
         self.floor = float(floor)
         self.already_spent = float(already_spent)
+        self.agree = agree
         self.stopped_ = False
 
     def on_train_begin(self, logs=None):
@@ -153,7 +159,8 @@ class TimeBudget(keras.callbacks.Callback):
 
     def elapsed(self):
         """Seconds of the budget spent so far (distributed training shares rank 0's clock)."""
-        return time.monotonic() - self._start
+        elapsed = time.monotonic() - self._start
+        return elapsed if self.agree is None else self.agree(elapsed)
 
     def state(self):
         """What a checkpoint must keep for the decay to continue where it was."""

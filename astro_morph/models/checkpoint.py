@@ -6,7 +6,6 @@ learning-rate-plateau counters (with the best weights so far), the time
 already spent and the history, or the restarted run would decide differently.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,8 @@ import numpy as np
 
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
+from astro_morph.utils.files import write_json
+from astro_morph.utils.fingerprint import fingerprint
 
 __all__ = ["TrainingCheckpoint", "training_fingerprint"]
 
@@ -27,11 +28,7 @@ _COUNTERS = {"EarlyStopping": ("wait", "best", "best_epoch"),
 
 def training_fingerprint(images, labels, params):
     """A hash of the training data and hyper-parameters (what must match to resume)."""
-    digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(images).tobytes())
-    digest.update(np.ascontiguousarray(labels).tobytes())
-    digest.update(json.dumps(params, sort_keys=True, default=str).encode())
-    return digest.hexdigest()
+    return fingerprint(images, labels, settings=params)
 
 
 def _save_arrays(path, arrays):
@@ -153,10 +150,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         state = {"fingerprint": self.fingerprint, "epoch": epoch + 1, "folder": folder,
                  "history": self.history, "callbacks": counters,
                  "seconds": self._seconds()}
-        tmp = os.path.join(self.directory, f".{_STATE}.tmp")
-        with open(tmp, "w") as handle:
-            json.dump(state, handle)
-        os.replace(tmp, os.path.join(self.directory, _STATE))
+        write_json(os.path.join(self.directory, _STATE), state)
         previous = self._state["folder"] if self._state else None
         if previous and previous != folder:
             shutil.rmtree(os.path.join(self.directory, previous), ignore_errors=True)

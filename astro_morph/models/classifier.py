@@ -5,11 +5,15 @@ import os
 import keras
 import numpy as np
 
+from astro_morph.catalogs.labels import CLASSES, predicted_index
+from astro_morph.distributed.training import HorovodRun
 from astro_morph.exceptions import InputError
-from astro_morph.models.backbones import get_backbone
+from astro_morph.inputs.framing import Framing, parse_framing
+from astro_morph.inputs.images import prepare_images
+from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.models.calibration import calibrated_probabilities, dihedral_views
-from astro_morph.models.inputs import Preprocessing, prepare_images
-from astro_morph.models.network import build_network
+from astro_morph.models.io import pretrained_path, read_model_file, write_model_file
+from astro_morph.models.network import predict_logits
 from astro_morph.models.training import OneProcess, train
 
 __all__ = ["MorphologyClassifier"]
@@ -61,7 +65,16 @@ class MorphologyClassifier:
         epochs, then the top quarter, half, everything at lr x 0.1 each).
         Ignored for a randomly initialised backbone, which trains whole.
     crop_fraction : float
-        Central fraction of each image kept (see `Preprocessing`).
+        Central fraction of each image kept (see `~astro_morph.Preprocessing`).
+    framing : `~astro_morph.Framing`, optional
+        How `fit` cuts galaxies out of survey images when given positions and
+        a source (default ``Framing()``: 100 arcsec over 128 pixels). The
+        framing is stored with the model (``framing_``) and every entry point
+        that cuts images for it (`predict_proba`, `~astro_morph.classify`,
+        `~astro_morph.classify_catalog`, ...) uses it unless told otherwise.
+        A model trained on image files or arrays keeps this framing for
+        survey images too: Galaxy Zoo JPEGs show ten Petrosian R90, which the
+        default field matches for R90 = 10 arcsec.
     tta : bool
         Average predictions over the 8 rotations/flips.
     anneal : bool
@@ -87,11 +100,11 @@ class MorphologyClassifier:
     """
 
     def __init__(self, backbone="compact", input_size=None, weights=None,
-                 classes=("elliptical", "spiral"), seed=0, epochs=100, batch_size=32,
+                 classes=CLASSES, seed=0, epochs=100, batch_size=32,
                  learning_rate=1.5e-3, validation_fraction=0.15, patience=20, time_budget=None,
                  augment=True, colour_jitter=0.0, class_weight=None,
-                 unfreeze_schedule="auto", crop_fraction=0.35, tta=True, anneal=True,
-                 mixed_precision=False, verbose=1):
+                 unfreeze_schedule="auto", crop_fraction=0.35, framing=None, tta=True,
+                 anneal=True, mixed_precision=False, verbose=1):
         self.backbone = backbone
         self.input_size = input_size
         self.weights = weights
@@ -108,6 +121,7 @@ class MorphologyClassifier:
         self.class_weight = class_weight
         self.unfreeze_schedule = unfreeze_schedule
         self.crop_fraction = crop_fraction
+        self.framing = framing
         self.tta = tta
         self.anneal = anneal
         self.mixed_precision = mixed_precision
@@ -116,8 +130,8 @@ class MorphologyClassifier:
     # -- helpers ------------------------------------------------------------------
     _PARAMS = ("backbone", "input_size", "weights", "classes", "seed", "epochs", "batch_size",
                "learning_rate", "validation_fraction", "patience", "time_budget", "augment",
-               "colour_jitter", "class_weight", "unfreeze_schedule", "crop_fraction", "tta",
-               "anneal", "mixed_precision", "verbose")
+               "colour_jitter", "class_weight", "unfreeze_schedule", "crop_fraction",
+               "framing", "tta", "anneal", "mixed_precision", "verbose")
 
     def get_params(self, deep=True):
         """Hyper-parameters, as scikit-learn's ``get_params`` (``deep`` changes nothing:
@@ -141,80 +155,19 @@ class MorphologyClassifier:
             setattr(self, name, value)
         return self
 
-    def _check_params(self):
-        spec = get_backbone(self.backbone)
-        size = self.input_size or spec.default_input_size
-        if not isinstance(size, (int, np.integer)) or size < spec.min_input_size:
-            raise InputError(f"input_size must be an integer of at least "
-                             f"{spec.min_input_size} for {self.backbone}, got {size!r}.")
-        if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
-            raise InputError(f"classes must be at least two distinct names, got {self.classes}.")
-        if not 0 < self.validation_fraction < 0.5:
-            raise InputError("validation_fraction must be between 0 and 0.5.")
-        if not 0 < self.crop_fraction <= 1:
-            raise InputError("crop_fraction must be in (0, 1].")
-        if self.weights not in (None, "imagenet") and \
-                not isinstance(self.weights, (str, MorphologyClassifier)):
-            raise InputError("weights must be None, 'imagenet', the path of a model file or a "
-                             "fitted MorphologyClassifier to continue from.")
-        if self.weights == "imagenet" and not spec.pretrainable:
-            raise InputError(f"the {self.backbone} backbone has no ImageNet weights; "
-                             "use weights=None or another backbone.")
-        if self.class_weight not in ("balanced", None):
-            raise InputError("class_weight must be 'balanced' or None.")
-        return Preprocessing(int(size), float(self.crop_fraction))
-
-    def _check_fitted(self):
+    def check_fitted(self):
+        """Raise `~astro_morph.InputError` unless fitted or loaded; return self."""
         if not hasattr(self, "model_"):
             raise InputError("this MorphologyClassifier is not fitted yet: call fit(...) "
                              "or load a model with MorphologyClassifier.load / .pretrained().")
+        return self
 
-    def _schedule(self):
-        if self.weights is None or self.unfreeze_schedule is None:
-            return None
-        if self.unfreeze_schedule == "auto":
-            return [(2, 1, 0.1), (4, 2, 1.0), (6, 4, 1.0)]
-        return list(self.unfreeze_schedule)
-
-    def _build(self, preprocessing):
-        start_from = None
-        weights = self.weights
-        if isinstance(weights, MorphologyClassifier):
-            weights._check_fitted()
-            start_from, weights = weights, None
-        elif weights not in (None, "imagenet"):
-            from astro_morph.models.io import load_classifier  # avoid an import cycle
-            if not os.path.isfile(weights):
-                raise InputError(
-                    f"weights={weights!r} is neither None, 'imagenet' nor an existing model "
-                    "file. (A loaded model that was continued from an in-memory classifier "
-                    "records that here.) To train again, choose the starting weights: "
-                    "set_params(weights=None, or a model file, or a fitted classifier).")
-            start_from, weights = load_classifier(weights), None
-        previous = keras.config.dtype_policy()
-        if self.mixed_precision:
-            keras.config.set_dtype_policy("mixed_float16")
-        try:
-            model, backbone = build_network(self.backbone, preprocessing.input_size,
-                                            len(self.classes), weights=weights,
-                                            augment=self.augment,
-                                            colour_jitter=self.colour_jitter, seed=self.seed)
-        finally:
-            keras.config.set_dtype_policy(previous)
-        if start_from is not None:
-            try:
-                model.set_weights(start_from.model_.get_weights())
-            except ValueError as exc:
-                raise InputError(
-                    f"the checkpoint {self.weights!r} was trained with backbone "
-                    f"{start_from.backbone!r} at input size "
-                    f"{start_from.preprocessing_.input_size}; use the same backbone and "
-                    f"input_size to continue from it ({exc}).") from exc
-        return model, backbone
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
 
     # -- learning -----------------------------------------------------------------
-    def fit(self, X, y=None, *, source=None, images_dir=None, cutout_kwargs=None,
-            history_path=None, checkpoint_dir=None):
+    def fit(self, X, y=None, *, source=None, images_dir=None, history_path=None,
+            checkpoint_dir=None):
         """Train on labelled images.
 
         Parameters
@@ -226,11 +179,10 @@ class MorphologyClassifier:
         y : sequence, optional
             Labels (class names or indices), unless ``X`` carries them.
         source : `~astro_morph.surveys.ImageSource`, optional
-            Image source for positions.
+            Image source for positions (cut out at ``framing``; positions
+            off the images are left out with a warning).
         images_dir : str, optional
             Folder of the files named in a labels CSV.
-        cutout_kwargs : dict, optional
-            Options of `~astro_morph.make_cutouts` for positions.
         history_path : str, optional
             Write the training curves there as a PNG.
         checkpoint_dir : str, optional
@@ -244,12 +196,10 @@ class MorphologyClassifier:
         self
         """
         return train(self, OneProcess(), X, y, source=source, images_dir=images_dir,
-                     cutout_kwargs=cutout_kwargs, history_path=history_path,
-                     checkpoint_dir=checkpoint_dir)
+                     history_path=history_path, checkpoint_dir=checkpoint_dir)
 
-    def fit_distributed(self, X, y=None, *, source=None, images_dir=None, cutout_kwargs=None,
-                        history_path=None, checkpoint_dir=None, warmup_epochs=2,
-                        fp16_compression=False):
+    def fit_distributed(self, X, y=None, *, source=None, images_dir=None, history_path=None,
+                        checkpoint_dir=None, warmup_epochs=2, fp16_compression=False):
         """Train data-parallel on several processes (GPUs, nodes) with Horovod.
 
         Run the same script on every rank under a launcher, e.g.
@@ -267,7 +217,7 @@ class MorphologyClassifier:
 
         Parameters
         ----------
-        X, y, source, images_dir, cutout_kwargs, history_path, checkpoint_dir
+        X, y, source, images_dir, history_path, checkpoint_dir
             As in `fit`. ``checkpoint_dir`` must be on a file system that
             every rank sees to resume a multi-node run.
         warmup_epochs : float
@@ -287,19 +237,46 @@ class MorphologyClassifier:
         DistributedError
             The script was not started by a launcher (``horovodrun``, ``mpirun``).
         """
-        from astro_morph.distributed import HorovodRun  # TensorFlow + Horovod only here
         run = HorovodRun(warmup_epochs=warmup_epochs, fp16_compression=fp16_compression)
         return train(self, run, X, y, source=source, images_dir=images_dir,
-                     cutout_kwargs=cutout_kwargs, history_path=history_path,
-                     checkpoint_dir=checkpoint_dir)
+                     history_path=history_path, checkpoint_dir=checkpoint_dir)
 
     # -- prediction ---------------------------------------------------------------
-    def _logits(self, images, batch_size=256):
-        return np.asarray(self.model_.predict(images, batch_size=batch_size, verbose=0),
-                          dtype=np.float64)
+    def network_inputs(self, X, *, source=None, framing=None, images_dir=None):
+        """The images the network sees for ``X``, and their cutout flags.
 
-    def _view_probabilities(self, images, block=1024):
-        """(n_views, N, n_classes) calibrated probabilities over the TTA views."""
+        Positions are cut out of ``source`` at the model's framing
+        (``framing_``) unless ``framing`` overrides it (a `~astro_morph.Framing`,
+        a field width such as ``80 * u.arcsec``, or a dict of settings to
+        change); every image is then cropped and resized as in training.
+
+        Returns
+        -------
+        images : `~numpy.ndarray`
+            (N, S, S, 3) float32 in [0, 1].
+        flags : `~numpy.ndarray` or None
+            `~astro_morph.imaging.CUTOUT_FLAGS` bits when cut from a source.
+        """
+        self.check_fitted()
+        images, _, flags = prepare_images(X, self.preprocessing_,
+                                          framing=parse_framing(framing, self.framing_),
+                                          source=source, images_dir=images_dir)
+        return images, flags
+
+    def predict_views(self, images, block=1024):
+        """Calibrated probabilities of prepared images over the TTA views.
+
+        Parameters
+        ----------
+        images : `~numpy.ndarray`
+            Network inputs, as `network_inputs` returns them.
+
+        Returns
+        -------
+        proba : `~numpy.ndarray`
+            (n_views, N, n_classes): 8 rotations/flips with ``tta``, else 1.
+        """
+        self.check_fitted()
         if not len(images):
             return np.zeros((8 if self.tta else 1, 0, len(self.classes_)))
         blocks = []
@@ -307,40 +284,39 @@ class MorphologyClassifier:
             part = images[start:start + block]
             views = dihedral_views(part) if self.tta else [part]
             # One predict call over all views: Keras' per-call overhead is paid once.
-            logits = self._logits(np.concatenate(views, axis=0))
+            logits = predict_logits(self.model_, np.concatenate(views, axis=0))
             proba = calibrated_probabilities(logits, self.temperature_)
             blocks.append(proba.reshape(len(views), len(part), -1))
         return np.concatenate(blocks, axis=1)
 
-    def _images(self, X, source=None, cutout_kwargs=None):
-        self._check_fitted()
-        images, _, flags = prepare_images(X, self.preprocessing_, source=source,
-                                          cutout_kwargs=cutout_kwargs)
-        return images, flags
-
-    def predict_proba(self, X, *, source=None, cutout_kwargs=None):
+    def predict_proba(self, X, *, source=None, framing=None):
         """Calibrated class probabilities, averaged over the 8 rotations/flips.
+
+        Parameters
+        ----------
+        X, source, framing
+            As in `network_inputs`.
 
         Returns
         -------
         proba : `~numpy.ndarray`
             (N, n_classes), columns in the order of ``classes_``.
         """
-        images, _ = self._images(X, source, cutout_kwargs)
-        return self._view_probabilities(images).mean(axis=0)
+        images, _ = self.network_inputs(X, source=source, framing=framing)
+        return self.predict_views(images).mean(axis=0)
 
-    def predict(self, X, *, source=None, cutout_kwargs=None):
-        """Most probable class name of each image."""
-        proba = self.predict_proba(X, source=source, cutout_kwargs=cutout_kwargs)
-        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
+    def predict(self, X, *, source=None, framing=None):
+        """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
+        proba = self.predict_proba(X, source=source, framing=framing)
+        return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]
 
-    def predict_with_spread(self, X, *, source=None, cutout_kwargs=None):
-        """Mean probabilities and their standard deviation over the TTA views."""
-        images, flags = self._images(X, source, cutout_kwargs)
-        views = self._view_probabilities(images)
+    def predict_with_spread(self, X, *, source=None, framing=None):
+        """Mean probabilities, their standard deviation over the TTA views, and flags."""
+        images, flags = self.network_inputs(X, source=source, framing=framing)
+        views = self.predict_views(images)
         return views.mean(axis=0), views.std(axis=0), flags
 
-    def features(self, X, *, source=None, cutout_kwargs=None, batch_size=256):
+    def features(self, X, *, source=None, framing=None, batch_size=256):
         """The network's learned features (the pooled layer before the logits).
 
         For embeddings such as t-SNE (`astro_morph.evaluation.embed_features`)
@@ -351,34 +327,75 @@ class MorphologyClassifier:
         features : `~numpy.ndarray`
             (N, n_features) float32.
         """
-        images, _ = self._images(X, source, cutout_kwargs)
+        images, _ = self.network_inputs(X, source=source, framing=framing)
         extractor = keras.Model(self.model_.inputs, self.model_.get_layer("features").output)
         return np.asarray(extractor.predict(images, batch_size=batch_size, verbose=0),
                           dtype=np.float32)
 
-    def classify(self, table, source, **kwargs):
-        """Classify a catalog; see `astro_morph.classify` for the columns added."""
-        from astro_morph.models.classify import classify
-        return classify(table, source, classifier=self, **kwargs)
-
     # -- persistence --------------------------------------------------------------
     def save(self, path, **provenance):
-        """Save to a ``.keras`` file (see `astro_morph.models.save_classifier`)."""
-        from astro_morph.models.io import save_classifier
-        self._check_fitted()
-        return save_classifier(self, path, **provenance)
+        """Save to a ``.keras`` file, atomically.
+
+        The Keras model is saved in the native format; our record
+        (hyper-parameters, classes, preprocessing, framing, temperature,
+        history, the SHA-256 of the weights and any ``provenance`` given) is
+        added to the same zip as ``astro_morph.json``.
+        """
+        self.check_fitted()
+        params = self.get_params()
+        if hasattr(params["weights"], "model_"):  # continued from an in-memory classifier
+            start = getattr(params["weights"], "provenance_", {}).get("file")
+            params["weights"] = f"continued from {start or 'an in-memory classifier'}"
+        params["weights"] = None if params["weights"] is None else os.fspath(params["weights"])
+        params["time_budget"] = None if params["time_budget"] is None else str(
+            params["time_budget"])
+        params["framing"] = None if params["framing"] is None else params["framing"].to_dict()
+        config = {
+            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()},
+            "classes": list(self.classes_),
+            "preprocessing": self.preprocessing_.to_dict(),
+            "framing": self.framing_.to_dict(),
+            "temperature": self.temperature_,
+            "history": self.history_,
+            "training": self.training_info_,
+            "provenance": provenance,
+        }
+        return write_model_file(path, self.model_, config)
 
     @classmethod
     def load(cls, path):
-        """Load a model saved by `save` (safe mode: no code from the file runs)."""
-        from astro_morph.models.io import load_classifier
-        return load_classifier(path)
+        """Load a model saved by `save` (Keras' safe mode: no code from the file runs).
+
+        Raises
+        ------
+        ModelFileError
+            Missing, corrupt, truncated, modified or foreign file.
+        """
+        path = os.fspath(path)
+        model, config = read_model_file(path)
+        params = dict(config["params"])
+        params["classes"] = tuple(params["classes"])
+        params["time_budget"] = None
+        params["framing"] = None if params.get("framing") is None else Framing.from_dict(
+            params["framing"])
+        classifier = cls(**params)
+        classifier.model_ = model
+        classifier.classes_ = tuple(config["classes"])
+        classifier.preprocessing_ = Preprocessing(**config["preprocessing"])
+        # Files before format 2 were all trained on image files: the default framing.
+        classifier.framing_ = Framing.from_dict(config["framing"]) if "framing" in config \
+            else Framing()
+        classifier.temperature_ = float(config["temperature"])
+        classifier.history_ = config.get("history", {})
+        classifier.training_info_ = config.get("training", {})
+        classifier.provenance_ = dict(config.get("provenance", {}), file=os.path.basename(path),
+                                      sha256=config["weights_sha256"])
+        return classifier
 
     @classmethod
     def pretrained(cls):
         """The model shipped with astro_morph, trained on real SDSS Galaxy Zoo 1 galaxies."""
-        from astro_morph.models.io import load_pretrained
-        return load_pretrained()
+        return cls.load(pretrained_path())
 
     def __repr__(self):
         fitted = "fitted" if hasattr(self, "model_") else "not fitted"

@@ -1,12 +1,13 @@
 """Assemble the classifier network: augmentation, backbone, head (Keras only)."""
 
 import keras
+import numpy as np
 from keras import layers
 
 from astro_morph.models.augmentation import GalaxyAugmentation
 from astro_morph.models.backbones import get_backbone
 
-__all__ = ["build_network", "build_network_for_tests"]
+__all__ = ["build_network", "build_network_for_tests", "predict_logits"]
 
 
 def build_network(backbone_name, input_size, n_classes, weights=None, augment=True,
@@ -40,3 +41,8 @@ def build_network(backbone_name, input_size, n_classes, weights=None, augment=Tr
 def build_network_for_tests(backbone_name, input_size):
     """A network with random weights and no augmentation (for tests and benchmarks)."""
     return build_network(backbone_name, input_size, 2, weights=None, augment=False)
+
+
+def predict_logits(model, images, batch_size=256):
+    """The network's logits of a prepared image batch, as float64."""
+    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)

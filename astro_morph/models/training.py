@@ -5,6 +5,7 @@
 `astro_morph.distributed.HorovodRun`, which has the same methods for many ranks.
 """
 
+import os
 import time
 
 import keras
@@ -15,15 +16,24 @@ from astropy.table import Table
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
-from astro_morph.catalogs import parse_positions
+from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import InputError
+from astro_morph.imaging.cutouts import CUTOUT_FLAGS, Cutouts
+from astro_morph.inputs.framing import Framing, parse_framing
+from astro_morph.inputs.images import prepare_images
+from astro_morph.inputs.labels import training_labels
+from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.logger import log
+from astro_morph.models.backbones import get_backbone
 from astro_morph.models.calibration import fit_temperature
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
-from astro_morph.models.inputs import prepare_images, training_labels
+from astro_morph.models.history import plot_history
+from astro_morph.models.io import read_model_file
+from astro_morph.models.network import build_network, predict_logits
 
-__all__ = ["train", "OneProcess", "budget_seconds", "LOSS"]
+__all__ = ["train", "OneProcess", "budget_seconds", "check_params", "build_model",
+           "unfreeze_schedule", "LOSS"]
 
 #: Loss and metrics the classifier compiles with (logits out of the network).
 LOSS = {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -48,8 +58,8 @@ class OneProcess:
     def callbacks(self, steps_per_epoch):
         return []
 
-    def time_budget(self, seconds, **kwargs):
-        return TimeBudget(seconds, **kwargs)
+    def agree(self, value, name=None):
+        return value
 
     def start(self, model):
         pass
@@ -64,15 +74,115 @@ def budget_seconds(time_budget):
     return float(time_budget)
 
 
-def _training_data(classifier, X, y, source, images_dir, cutout_kwargs):
+def check_params(classifier):
+    """Check a classifier's hyper-parameters; the `Preprocessing` they describe."""
+    spec = get_backbone(classifier.backbone)
+    size = classifier.input_size or spec.default_input_size
+    if not isinstance(size, (int, np.integer)) or size < spec.min_input_size:
+        raise InputError(f"input_size must be an integer of at least "
+                         f"{spec.min_input_size} for {classifier.backbone}, got {size!r}.")
+    classes = classifier.classes
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise InputError(f"classes must be at least two distinct names, got {classes}.")
+    if not 0 < classifier.validation_fraction < 0.5:
+        raise InputError("validation_fraction must be between 0 and 0.5.")
+    if not 0 < classifier.crop_fraction <= 1:
+        raise InputError("crop_fraction must be in (0, 1].")
+    weights = classifier.weights
+    if weights not in (None, "imagenet") and not isinstance(weights, (str, os.PathLike)) \
+            and not hasattr(weights, "model_"):
+        raise InputError("weights must be None, 'imagenet', the path of a model file or a "
+                         "fitted MorphologyClassifier to continue from.")
+    if weights == "imagenet" and not spec.pretrainable:
+        raise InputError(f"the {classifier.backbone} backbone has no ImageNet weights; "
+                         "use weights=None or another backbone.")
+    if classifier.class_weight not in ("balanced", None):
+        raise InputError("class_weight must be 'balanced' or None.")
+    if classifier.framing is not None and not isinstance(classifier.framing, Framing):
+        raise InputError("framing must be None or an astro_morph.Framing, got "
+                         f"{type(classifier.framing).__name__}.")
+    return Preprocessing(int(size), float(classifier.crop_fraction))
+
+
+def unfreeze_schedule(classifier):
+    """The progressive-unfreezing schedule of a classifier (None: train whole)."""
+    if classifier.weights is None or classifier.unfreeze_schedule is None:
+        return None
+    if classifier.unfreeze_schedule == "auto":
+        return [(2, 1, 0.1), (4, 2, 1.0), (6, 4, 1.0)]
+    return list(classifier.unfreeze_schedule)
+
+
+def _starting_weights(weights):
+    """(weights list, backbone, input size) of a fitted classifier or a model file."""
+    if hasattr(weights, "model_"):
+        return (weights.model_.get_weights(), weights.backbone,
+                weights.preprocessing_.input_size)
+    if not os.path.isfile(weights):
+        raise InputError(
+            f"weights={weights!r} is neither None, 'imagenet' nor an existing model "
+            "file. (A loaded model that was continued from an in-memory classifier "
+            "records that here.) To train again, choose the starting weights: "
+            "set_params(weights=None, or a model file, or a fitted classifier).")
+    model, config = read_model_file(weights)
+    return (model.get_weights(), config["params"]["backbone"],
+            config["preprocessing"]["input_size"])
+
+
+def build_model(classifier, preprocessing):
+    """The network of a classifier, with its starting weights; (model, backbone)."""
+    start_from = None
+    weights = classifier.weights
+    if weights not in (None, "imagenet"):
+        if hasattr(weights, "model_") or isinstance(weights, (str, os.PathLike)):
+            start_from, weights = _starting_weights(weights), None
+    previous = keras.config.dtype_policy()
+    if classifier.mixed_precision:
+        keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model, backbone = build_network(classifier.backbone, preprocessing.input_size,
+                                        len(classifier.classes), weights=weights,
+                                        augment=classifier.augment,
+                                        colour_jitter=classifier.colour_jitter,
+                                        seed=classifier.seed)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    if start_from is not None:
+        try:
+            model.set_weights(start_from[0])
+        except ValueError as exc:
+            raise InputError(
+                f"the checkpoint {classifier.weights!r} was trained with backbone "
+                f"{start_from[1]!r} at input size {start_from[2]}; use the same backbone and "
+                f"input_size to continue from it ({exc}).") from exc
+    return model, backbone
+
+
+def _inputs_kind(X):
+    if isinstance(X, (Table, SkyCoord)) and not (isinstance(X, Table)
+                                                 and "filename" in X.colnames):
+        return "cutouts"
+    if isinstance(X, np.ndarray) or (isinstance(X, list) and X
+                                     and not isinstance(X[0], (str, os.PathLike))):
+        return "arrays"
+    return "cutouts" if isinstance(X, Cutouts) else "image files"
+
+
+def _training_data(classifier, X, y, source, images_dir):
     """Parse, encode and check the labelled inputs; split off the validation set."""
-    preprocessing = classifier._check_params()
+    preprocessing = check_params(classifier)
+    framing = parse_framing(classifier.framing, Framing())
     if source is not None and isinstance(X, (Table, SkyCoord)):
         parse_positions(X, unique=True)  # a repeated galaxy would leak into validation
-    images, found, _ = prepare_images(X, preprocessing, source=source,
-                                      images_dir=images_dir, classes=classifier.classes,
-                                      cutout_kwargs=cutout_kwargs)
+    images, found, flags = prepare_images(X, preprocessing, framing=framing, source=source,
+                                          images_dir=images_dir, classes=classifier.classes)
     labels = training_labels(found, y, classifier.classes, len(images))
+    if flags is not None:
+        outside = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
+        if outside.any():
+            log.warning("%d of %d training positions are outside the images: left out",
+                        int(outside.sum()), len(outside))
+            images, labels = images[~outside], labels[~outside]
     counts = np.bincount(labels, minlength=len(classifier.classes))
     if np.any(counts < 2):
         raise InputError(f"every class needs at least 2 examples; counts {counts.tolist()} "
@@ -83,11 +193,11 @@ def _training_data(classifier, X, y, source, images_dir, cutout_kwargs):
                 len(classifier.classes))
     split = train_test_split(images, labels, test_size=n_val, stratify=labels,
                              random_state=classifier.seed)
-    return preprocessing, images, labels, counts, split
+    return preprocessing, framing, images, labels, counts, split
 
 
-def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=None,
-          history_path=None, checkpoint_dir=None):
+def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=None,
+          checkpoint_dir=None):
     """Fit ``classifier`` on labelled inputs; the body of `MorphologyClassifier.fit`.
 
     Parameters
@@ -96,7 +206,7 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=
         Its hyper-parameters set the recipe; its fitted attributes are set here.
     run : `OneProcess` or `~astro_morph.distributed.HorovodRun`
         How the data are sharded, the model wrapped, and which callbacks run.
-    X, y, source, images_dir, cutout_kwargs, history_path, checkpoint_dir
+    X, y, source, images_dir, history_path, checkpoint_dir
         As in `~astro_morph.MorphologyClassifier.fit`.
 
     Returns
@@ -104,8 +214,8 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=
     classifier : `~astro_morph.MorphologyClassifier`
     """
     started = time.monotonic()
-    preprocessing, images, labels, counts, split = _training_data(
-        classifier, X, y, source, images_dir, cutout_kwargs)
+    preprocessing, framing, images, labels, counts, split = _training_data(
+        classifier, X, y, source, images_dir)
     train_x, val_x, train_y, val_y = split
     # Each rank trains and validates on its own shard (the whole set on one process);
     # calibration below uses the whole validation set on every rank.
@@ -113,7 +223,7 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=
     shard_val_x, shard_val_y = run.shard(val_x, val_y)
 
     keras.utils.set_random_seed(classifier.seed)
-    model, backbone = classifier._build(preprocessing)
+    model, backbone = build_model(classifier, preprocessing)
     trainer = run.wrap(model)  # the same layers; averages gradients across ranks
     trainer.compile(optimizer=keras.optimizers.Adam(classifier.learning_rate), **LOSS)
     steps = int(np.ceil(len(train_y) / classifier.batch_size))
@@ -133,7 +243,7 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=
             checkpoint_dir, training_fingerprint(images, labels, {**params, **run.identity}),
             write=run.is_root)
     initial_epoch = checkpoint.initial_epoch if checkpoint else 0
-    schedule = classifier._schedule()
+    schedule = unfreeze_schedule(classifier)
     if schedule:
         unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=LOSS)
         unfreezing.initial_epoch = initial_epoch
@@ -142,8 +252,9 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=
     if budget is not None:
         # Leave room for calibration after training, inside the same budget.
         remaining = budget - (time.monotonic() - started) - 0.05 * budget
-        callbacks.append(run.time_budget(
-            max(remaining, 1.0), anneal=classifier.anneal,
+        callbacks.append(TimeBudget(
+            run.agree(max(remaining, 1.0), name="astro_morph.budget"),
+            anneal=classifier.anneal, agree=run.agree,
             already_spent=checkpoint.seconds_spent if checkpoint else 0.0))
     if checkpoint is not None:
         checkpoint.callbacks = [c for c in callbacks
@@ -165,22 +276,23 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, cutout_kwargs=
 
     classifier.model_ = model
     classifier.preprocessing_ = preprocessing
+    classifier.framing_ = framing
     classifier.classes_ = tuple(classifier.classes)
     classifier.history_ = {k: [float(v) for v in values] for k, values in history.items()}
     classifier.temperature_ = 1.0
-    classifier.temperature_ = fit_temperature(classifier._logits(val_x), val_y)
+    classifier.temperature_ = fit_temperature(predict_logits(model, val_x), val_y)
     classifier.training_info_ = {
         "n_train": int(len(split[2])), "n_validation": int(len(val_y)),
         "class_counts": dict(zip(classifier.classes, counts.tolist())),
         "epochs_run": len(classifier.history_.get("loss", [])),
         "seconds": round(time.monotonic() - started, 1),
         "data": str(X) if isinstance(X, str) else type(X).__name__,
+        "inputs": _inputs_kind(X),
         **run.identity,
     }
     if checkpoint is not None:
         checkpoint.remove()
     if history_path is not None and run.is_root:
-        from astro_morph.evaluation import plot_history
         plot_history(classifier.history_, history_path)
     log.info("trained %s in %.0f s (%d epochs); temperature %.2f", classifier.backbone,
              classifier.training_info_["seconds"], classifier.training_info_["epochs_run"],

@@ -5,11 +5,13 @@ file fetched once is reused by later runs and by other astropy-affiliated
 packages; ``conf.offline = True`` uses only that cache.
 """
 
+import importlib
 import time
 
 from astropy import config as _config
 from astropy.utils.data import download_file, is_url_in_cache
 
+from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import AstroMorphError, FootprintError, MissingDependencyError
 from astro_morph.logger import log
 
@@ -59,7 +61,6 @@ class EmptyResultError(FootprintError):
 def require(module, feature):
     """Import an optional dependency, or raise `~astro_morph.MissingDependencyError`
     naming the extra that provides it."""
-    import importlib
     try:
         return importlib.import_module(module)
     except ImportError as exc:
@@ -95,7 +96,7 @@ def with_retries(function, service, *, what="request"):
             delay *= 2
 
 
-def cached_download(url, service, *, show_progress=False):
+def cached_download(url, service, *, progress=False):
     """Path of ``url``'s file in astropy's download cache, downloading it if needed.
 
     With ``conf.offline`` only the cache is used, and a missing file raises
@@ -108,7 +109,7 @@ def cached_download(url, service, *, show_progress=False):
         return download_file(url, cache=True)
     return with_retries(lambda: download_file(url, cache=bool(conf.cache),
                                               timeout=float(conf.timeout),
-                                              show_progress=show_progress),
+                                              show_progress=progress),
                         service, what=f"download of {url}")
 
 
@@ -121,8 +122,6 @@ class CutoutService:
     """
 
     def _cutouts(self, band, coords):
-        from astro_morph.catalogs import parse_positions
-
         self.check_bands((band,))
         cache = self.__dict__.setdefault("_fetched", {})
         images = []

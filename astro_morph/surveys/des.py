@@ -6,7 +6,6 @@ import numpy as np
 from astropy import units as u
 
 from astro_morph.exceptions import InputError
-from astro_morph.imaging.grid import cutout_wcs
 from astro_morph.surveys.archive import (
     CutoutService,
     EmptyResultError,
@@ -16,6 +15,7 @@ from astro_morph.surveys.archive import (
 )
 from astro_morph.surveys.base import BandImage, ImageSource
 from astro_morph.surveys.fits import parse_image_input
+from astro_morph.utils.wcs import tan_wcs
 
 __all__ = ["DES"]
 
@@ -43,15 +43,15 @@ class DES(CutoutService, ImageSource):
     hips : str, optional
         HiPS identifier with a ``{band}`` placeholder (default
         ``astro_morph.surveys.conf.des_hips``).
-    show_progress : bool
+    progress : bool
         A progress bar per download (``make_cutouts(progress=True)`` shows
         one over the galaxies).
     """
 
     def __init__(self, bands="gri", field=120 * u.arcsec, zero_point=30.0, hips=None,
-                 show_progress=False):
+                 progress=False):
         super().__init__("des")
-        self.show_progress = show_progress
+        self.progress = progress
         self._bands = self.check_bands(bands)
         self.field = u.Quantity(field, u.arcsec)
         if not 0 < self.field.value <= 3600:
@@ -70,7 +70,7 @@ class DES(CutoutService, ImageSource):
         scale = self.survey.pixel_scale.to_value(u.arcsec / u.pixel)
         size = int(np.ceil(self.field.to_value(u.arcsec) / scale)) | 1
         payload = hips2fits.query_with_wcs(hips=self.hips.format(band=band),
-                                           wcs=cutout_wcs(coord, size, scale),
+                                           wcs=tan_wcs(coord, size, scale),
                                            format="fits", get_query_payload=True)
         server = hips2fits.server
         server = server[0] if isinstance(server, (list, tuple)) else server
@@ -78,7 +78,7 @@ class DES(CutoutService, ImageSource):
 
     def _fetch(self, coord, band):
         path = cached_download(self.request_url(coord, band), _SERVICE,
-                               show_progress=self.show_progress)
+                               progress=self.progress)
         data, wcs, _, _ = parse_image_input(path, hdu=0)
         if not np.any(np.isfinite(data) & (data != 0)):
             raise EmptyResultError(f"{_SERVICE}: no DES {band}-band data at "

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from astropy import units as u
+from astropy.io import fits
 
 from astro_morph.exceptions import InputError
 from astro_morph.surveys.archive import (
@@ -40,14 +41,14 @@ class LegacySurvey(CutoutService, ImageSource):
         at most 512 pixels).
     layer : str, optional
         Data release layer (default ``conf.legacy_layer``, e.g. ``"ls-dr10"``).
-    show_progress : bool
+    progress : bool
         A progress bar per download (``make_cutouts(progress=True)`` shows
         one over the galaxies).
     """
 
-    def __init__(self, bands="grz", field=120 * u.arcsec, layer=None, show_progress=False):
+    def __init__(self, bands="grz", field=120 * u.arcsec, layer=None, progress=False):
         super().__init__("legacy")
-        self.show_progress = show_progress
+        self.progress = progress
         self._bands = self.check_bands(bands)
         self.field = u.Quantity(field, u.arcsec)
         self.layer = layer or conf.legacy_layer
@@ -84,7 +85,7 @@ class LegacySurvey(CutoutService, ImageSource):
             for url in self.request_urls(coord):
                 try:
                     cubes[key] = cached_download(url, _SERVICE,
-                                                 show_progress=self.show_progress)
+                                                 progress=self.progress)
                     break
                 except NetworkError as exc:
                     problem = exc
@@ -93,8 +94,6 @@ class LegacySurvey(CutoutService, ImageSource):
         return cubes[key]
 
     def _fetch(self, coord, band):
-        from astropy.io import fits
-
         path = self._cube(coord)
         with fits.open(path, memmap=False) as hdulist:
             cube = np.asarray(hdulist[0].data, dtype=float)

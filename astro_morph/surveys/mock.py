@@ -16,12 +16,12 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import QTable
-from astropy.wcs import WCS
 
 from astro_morph.exceptions import InputError
 from astro_morph.surveys.fits import FITSImageSource
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT, get_survey
 from astro_morph.utils.provenance import provenance
+from astro_morph.utils.wcs import tan_wcs
 
 __all__ = ["MockSurvey", "MOCK_SURVEYS"]
 
@@ -185,14 +185,7 @@ class MockSurvey:
         scale = info.pixel_scale.to_value(u.arcsec / u.pixel)
         n_side = int(np.ceil(np.sqrt(self.n_galaxies)))
         npix = int(np.ceil((n_side + 1) * _SPACING_ARCSEC / scale))
-        wcs = WCS(naxis=2)
-        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-        wcs.wcs.cunit = ["deg", "deg"]
-        wcs.wcs.crval = [self.center.ra.deg, self.center.dec.deg]
-        wcs.wcs.crpix = [(npix + 1) / 2, (npix + 1) / 2]
-        wcs.wcs.cdelt = [-scale / 3600, scale / 3600]
-        wcs.wcs.radesys = "ICRS"
-        return wcs, (npix, npix)
+        return tan_wcs(self.center, npix, scale), (npix, npix)
 
     def _render(self, survey):
         key = survey.lower()

@@ -1,14 +1,15 @@
 """SDSS frames and Galaxy Zoo 1 labels through astroquery.sdss."""
 
-import json
 import os
 
 import numpy as np
 from astropy import units as u
 from astropy.config import paths
+from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from astro_morph.catalogs import parse_positions
+from astro_morph.catalogs.labels import labels_from_votes
+from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 from astro_morph.surveys.archive import (
@@ -22,6 +23,7 @@ from astro_morph.surveys.archive import (
 from astro_morph.surveys.base import BandImage, ImageSource
 from astro_morph.surveys.fits import parse_image_input
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT
+from astro_morph.utils.files import read_json, update_json
 
 __all__ = ["SDSS", "galaxy_zoo_labels"]
 
@@ -60,7 +62,7 @@ class SDSS(ImageSource):
         allows at most 3 arcmin).
     data_release : int, optional
         Default ``astro_morph.surveys.conf.sdss_release``.
-    show_progress : bool
+    progress : bool
         Progress bars for frame downloads.
 
     Examples
@@ -74,14 +76,14 @@ class SDSS(ImageSource):
     """
 
     def __init__(self, bands="gri", radius=10 * u.arcsec, data_release=None,
-                 show_progress=False):
+                 progress=False):
         super().__init__("sdss")
         self._bands = self.check_bands(bands)
         self.radius = u.Quantity(radius, u.arcsec)
         if not 0 < self.radius.value <= 180:
             raise InputError("radius must be between 0 and 3 arcmin (the SkyServer limit).")
         self.data_release = int(data_release or conf.sdss_release)
-        self.show_progress = show_progress
+        self.progress = progress
         self._frames = {}
 
     @property
@@ -101,11 +103,7 @@ class SDSS(ImageSource):
         return f"{coord.ra.deg:.5f},{coord.dec.deg:+.5f}"
 
     def _load_index(self):
-        try:
-            with open(self._index_path) as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
-            return {}
+        return read_json(self._index_path, {})
 
     def fields_for(self, positions):
         """The frames (run, rerun, camcol, field) holding each position.
@@ -124,10 +122,8 @@ class SDSS(ImageSource):
                     f"{_SERVICE}: offline mode, and the frames of {_describe(missing)} were "
                     "never looked up; set astro_morph.surveys.conf.offline = False once.")
             found = self._query_fields(parse_positions(_stack(missing)))
-            index.update(found)
-            with open(self._index_path + ".tmp", "w") as handle:
-                json.dump(index, handle)
-            os.replace(self._index_path + ".tmp", self._index_path)
+            # Merged under a lock: ranks filling one cache keep each other's entries.
+            index = update_json(self._index_path, found)
         rows = {tuple(index[self._key(c)]) for c in coords if index.get(self._key(c))}
         if not rows:
             raise EmptyResultError(f"{_SERVICE} has no imaging of {_describe(coords)} (no "
@@ -169,7 +165,7 @@ class SDSS(ImageSource):
         if key not in self._frames:
             url = self.frame_url(field, band)
             path = cached_download(url, "SDSS Science Archive Server",
-                                   show_progress=self.show_progress)
+                                   progress=self.progress)
             data, wcs, header, _ = parse_image_input(path, hdu=0)
             unit = str(header.get("BUNIT", "nanomaggy")).lower()
             if "nanomagg" not in unit:
@@ -197,7 +193,6 @@ class SDSS(ImageSource):
 
 
 def _stack(coords):
-    from astropy.coordinates import SkyCoord
     return SkyCoord([c.ra for c in coords], [c.dec for c in coords], frame="icrs")
 
 
@@ -257,8 +252,7 @@ def galaxy_zoo_labels(positions=None, *, objids=None, radius=3 * u.arcsec, data_
     if table is None or len(table) == 0:
         raise EmptyResultError(f"{_SERVICE}: none of the {len(objids)} object(s) is in the "
                                "Galaxy Zoo 1 spectroscopic sample (zooSpec).")
-    table["label"] = np.where(table["spiral"] == 1, "spiral",
-                              np.where(table["elliptical"] == 1, "elliptical", "uncertain"))
+    table["label"] = labels_from_votes(table["spiral"], table["elliptical"], 1, 1)
     if rows_of is not None:
         table["input_row"] = [rows_of[int(o)] for o in table["objid"]]
         table.sort("input_row")

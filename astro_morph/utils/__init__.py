@@ -1,1 +1,1 @@
-"""Internal helpers shared by the subpackages (not part of the public API)."""
+"""Utilities under every stage: provenance, atomic files, fingerprints, lazy namespaces."""

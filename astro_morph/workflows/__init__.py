@@ -1,13 +1,8 @@
-"""Workflows: end-to-end runs built only on the public API (the demo, catalogs to files,
-fine-tuning on another survey, recursive training)."""
+"""Workflows: the seed's science runs built on the public API (the demo, fine-tuning on
+another survey, recursive training)."""
 
-from astro_morph.workflows.catalog import *  # noqa: F401,F403
-from astro_morph.workflows.catalog import __all__ as _catalog_all
-from astro_morph.workflows.demo import *  # noqa: F401,F403
-from astro_morph.workflows.demo import __all__ as _demo_all
-from astro_morph.workflows.selftrain import *  # noqa: F401,F403
-from astro_morph.workflows.selftrain import __all__ as _selftrain_all
-from astro_morph.workflows.transfer import *  # noqa: F401,F403
-from astro_morph.workflows.transfer import __all__ as _transfer_all
+from astro_morph.workflows.demo import DEMO_FRAMING, run_demo
+from astro_morph.workflows.selftrain import self_train
+from astro_morph.workflows.transfer import fine_tune
 
-__all__ = [*_catalog_all, *_demo_all, *_selftrain_all, *_transfer_all]
+__all__ = ["fine_tune", "self_train", "run_demo", "DEMO_FRAMING"]

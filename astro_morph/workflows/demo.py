@@ -13,21 +13,19 @@ import time
 
 import numpy as np
 from astropy import units as u
+from astropy.table import Table
 
-from astro_morph.catalogs import (
-    crossmatch,
-    curate_galaxy_zoo,
-    split_sets,
-    summarize_sets,
-    write_table,
-)
+from astro_morph.catalogs.crossmatch import crossmatch
+from astro_morph.catalogs.galaxyzoo import curate_galaxy_zoo, split_sets, summarize_sets
+from astro_morph.catalogs.labels import POSITIVE_CLASS, THRESHOLD, classes_from_probability
+from astro_morph.catalogs.tableio import write_table
+from astro_morph.classification.classify import classify
 from astro_morph.evaluation import (
     Report,
     accuracy_by_bin,
     embed_features,
     evaluate_across_surveys,
     plot_embedding,
-    plot_history,
     plot_roc_curves,
     plot_self_training,
     results_table,
@@ -36,27 +34,26 @@ from astro_morph.evaluation import (
     save_mosaic,
 )
 from astro_morph.exceptions import InputError
-from astro_morph.imaging import bands_to_rgb, make_cutouts
+from astro_morph.imaging.cutouts import make_cutouts
+from astro_morph.imaging.rgb import bands_to_rgb
+from astro_morph.inputs.framing import Framing
+from astro_morph.inputs.images import prepare_images
+from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.logger import log
-from astro_morph.models import (
-    FeatureClassifier,
-    MorphologyClassifier,
-    Preprocessing,
-    classify,
-    prepare_images,
-)
-from astro_morph.surveys import FITSImageSource, MockSurvey
+from astro_morph.models.baseline import FeatureClassifier
+from astro_morph.models.classifier import MorphologyClassifier
+from astro_morph.models.history import plot_history
+from astro_morph.surveys.fits import FITSImageSource
+from astro_morph.surveys.mock import MockSurvey
 from astro_morph.workflows.selftrain import self_train
 from astro_morph.workflows.transfer import fine_tune
 
-__all__ = ["run_demo", "DEMO_CUTOUT"]
+__all__ = ["run_demo", "DEMO_FRAMING"]
 
 #: Cutouts of the demo: 64 pixels of 0.396" (SDSS's pixel), 25" across; mock
-#: galaxies sit 32" apart, so each cutout shows one galaxy.
-DEMO_CUTOUT = {"size": 64, "pixel_scale": 0.396 * u.arcsec / u.pixel, "resampling": "fast"}
-# The same cutouts through `classify`: its field width and cutout side.
-_FRAMING = {"framing": DEMO_CUTOUT["size"] * DEMO_CUTOUT["pixel_scale"] * u.pixel,
-            "cutout_size": DEMO_CUTOUT["size"]}
+#: galaxies sit 32" apart, so each cutout shows one galaxy. The CNN stores it,
+#: so `classify` cuts the test and unlabelled galaxies the same way.
+DEMO_FRAMING = Framing(field=64 * 0.396 * u.arcsec, size=64)
 _STEPS = 9
 #: Fewest mock galaxies that give every set of the demo both classes.
 MIN_GALAXIES = 100
@@ -77,9 +74,8 @@ def _shared_data():
 def _images(table, source):
     """Colour cutouts of the rows of ``table`` from ``source``, as the classifiers take them
     (each classifier crops and resizes them its own way, as it did in training)."""
-    whole = Preprocessing(DEMO_CUTOUT["size"], crop_fraction=1.0)
-    images, _, _ = prepare_images(table, whole, source=source,
-                                  cutout_kwargs=dict(DEMO_CUTOUT, on_error="flag"))
+    whole = Preprocessing(DEMO_FRAMING.size, crop_fraction=1.0)
+    images, _, _ = prepare_images(table, whole, framing=DEMO_FRAMING, source=source)
     return images
 
 
@@ -89,7 +85,8 @@ def _mock_overlap(output_dir, n_galaxies, seed, progress, written):
     written["mock"] = mock.write(os.path.join(output_dir, "mock"), overwrite=True)
     sources = {"SDSS": mock.source("sdss"), "DES": mock.source("des")}
     matched = crossmatch(mock.catalog("sdss"), mock.catalog("des"), 1 * u.arcsec)
-    cutouts = {s: make_cutouts(src, matched, progress=progress, **DEMO_CUTOUT)
+    cutouts = {s: make_cutouts(src, matched, progress=progress,
+                               **DEMO_FRAMING.cutout_kwargs(DEMO_FRAMING.field))
                for s, src in sources.items()}
     for survey, batch in cutouts.items():
         written[f"cutouts_{survey.lower()}"] = os.path.join(
@@ -111,10 +108,8 @@ def _mock_overlap(output_dir, n_galaxies, seed, progress, written):
 def _train(train, sdss, seed, progress):
     classifier = MorphologyClassifier(input_size=48, crop_fraction=0.75, epochs=40,
                                       batch_size=16, learning_rate=2e-3, patience=12, seed=seed,
-                                      verbose=1 if progress else 0)
-    classifier.fit(train, train["label"], source=sdss,
-                   cutout_kwargs=dict(DEMO_CUTOUT, on_error="flag"))
-    return classifier
+                                      framing=DEMO_FRAMING, verbose=1 if progress else 0)
+    return classifier.fit(train, train["label"], source=sdss)
 
 
 def _mock_votes(matched, truth, seed, volunteers=40):
@@ -139,7 +134,7 @@ def _compare(classifier, sets, sources, seed):
     """Results of the CNN, the baseline and the DES fine-tune on the FO and HP test sets."""
     pre = classifier.preprocessing_
     test = sets["test"]
-    _, classified, agreement = evaluate_across_surveys(classifier, test, sources, **_FRAMING)
+    _, classified, agreement = evaluate_across_surveys(classifier, test, sources)
     truth, hp = np.asarray(test["label"]), np.asarray(test["hp"])
     rows = {}
     for survey in sources:
@@ -169,12 +164,13 @@ def _label_unlabelled(classifier, unlabelled, des, output_dir, written):
     # These galaxies have no labels as far as we know.
     unlabelled.remove_columns(["label", "true_label", "p_cs_debiased", "p_el_debiased", "hp",
                                "fo"])
-    labelled = classify(unlabelled, des, classifier=classifier, prefix="des_", **_FRAMING)
+    labelled = classify(unlabelled, des, classifier=classifier, prefix="des_")
     written["labelled"] = write_table(labelled, os.path.join(output_dir, "des_labelled.ecsv"),
                                       overwrite=True)
     p = np.ma.filled(labelled["des_p_spiral"], np.nan)
     good = np.isfinite(p)
-    accuracy = float(np.mean((p[good] >= 0.5) == (np.asarray(hidden)[good] == "spiral")))
+    accuracy = float(np.mean((p[good] >= THRESHOLD) == (np.asarray(hidden)[good]
+                                                        == POSITIVE_CLASS)))
     return labelled, accuracy
 
 
@@ -242,7 +238,7 @@ def _self_training_section(report, classifier, sets, images, unlabelled_images):
 
 
 def _embedding_section(report, classifier, images, p_spiral, true_labels, seed):
-    predicted = np.where(p_spiral >= 0.5, "spiral", "elliptical")
+    predicted = classes_from_probability(p_spiral)
     embedding = embed_features(classifier.features(images), predicted, true_labels, seed=seed)
     report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
                       plot_embedding(embedding, report.path("tsne.png")),
@@ -262,7 +258,6 @@ def _sn2006bh(report):
         return None
     des = FITSImageSource({b: os.path.join(folder, "fits", "SN2006bh", f"DES_{b}.fits")
                            for b in "gri"}, survey="des")
-    from astropy.table import Table
     result = classify(Table({"name": ["SN2006bh host"], "ra": [27.9520], "dec": [0.26352]}),
                       des, framing=80 * u.arcsec)
     report.add_table("A real galaxy: SN2006bh's host (DES g, r, i; the pretrained model)",

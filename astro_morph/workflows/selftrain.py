@@ -3,10 +3,13 @@
 import numpy as np
 from astropy.table import QTable
 
+from astro_morph.catalogs.labels import predicted_index
 from astro_morph.exceptions import InputError
+from astro_morph.inputs.images import check_image_batch
+from astro_morph.inputs.labels import encode_labels
+from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.logger import log
-from astro_morph.models import MorphologyClassifier
-from astro_morph.models.inputs import Preprocessing, encode_labels, prepare_images
+from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.utils.provenance import provenance
 from astro_morph.workflows.transfer import fine_tune
 
@@ -16,20 +19,15 @@ __all__ = ["self_train"]
 def _images(X, what):
     """Check an image batch and return it as float32 in [0, 1], as the classifier takes it
     (the classifier crops and resizes it the way it did in training)."""
-    shape = np.shape(X)
-    if len(shape) != 4 or shape[-1] != 3:
-        raise InputError(f"self_train takes image batches (N, H, W, 3); {what} has shape "
-                         f"{shape}. Make colour images of positions first, e.g. with "
-                         "make_cutouts and bands_to_rgb.")
-    side = min(shape[1], shape[2])
-    images, _, _ = prepare_images(X, Preprocessing(side, crop_fraction=1.0))
-    return images
+    images = check_image_batch(X, f"self_train's {what} (make colour images of positions "
+                                  "first, e.g. with make_cutouts and bands_to_rgb)")
+    return Preprocessing(min(images.shape[1:3]), crop_fraction=1.0).apply(images)
 
 
 def _accuracies(classifier, test_sets):
     scores = {}
     for name, (images, truth) in test_sets.items():
-        predicted = np.argmax(classifier.predict_proba(images), axis=1)
+        predicted = predicted_index(classifier.predict_proba(images), classifier.classes_)
         scores[name] = float(np.mean(predicted == truth))
     return scores
 
@@ -81,7 +79,7 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
     """
     if not isinstance(classifier, MorphologyClassifier):
         raise InputError("self_train needs a fitted MorphologyClassifier as its first argument.")
-    classifier._check_fitted()
+    classifier.check_fitted()
     if not test_sets:
         raise InputError("self_train needs at least one labelled test set to judge each round.")
     if not 0.5 <= threshold < 1 or rounds < 1 or patience < 1:
@@ -111,7 +109,8 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
                 break
             used[chosen] = True
             train_x = np.concatenate([train_x, pool[chosen]])
-            train_y = np.concatenate([train_y, np.argmax(proba[chosen], axis=1)])
+            train_y = np.concatenate([train_y, predicted_index(proba[chosen],
+                                                               current.classes_)])
             current = fine_tune(current, train_x, train_y, epochs=epochs,
                                 learning_rate_factor=1.0 if round_number > 1 else 0.5)
         scores = _accuracies(current, tests)

@@ -1,13 +1,13 @@
 """Fine-tuning a model trained on one survey with a few labelled galaxies of another."""
 
 from astro_morph.exceptions import InputError
-from astro_morph.models import MorphologyClassifier
+from astro_morph.models.classifier import MorphologyClassifier
 
 __all__ = ["fine_tune"]
 
 
 def fine_tune(classifier, X, y=None, *, learning_rate_factor=0.2, epochs=15, source=None,
-              cutout_kwargs=None, images_dir=None, **params):
+              images_dir=None, **params):
     """Continue training a fitted classifier on labelled galaxies of another survey.
 
     Domínguez Sánchez et al. (2019) found that SDSS-trained networks reach
@@ -28,15 +28,16 @@ def fine_tune(classifier, X, y=None, *, learning_rate_factor=0.2, epochs=15, sou
         The new learning rate as a fraction of ``classifier``'s.
     epochs : int
         At most this many epochs (early stopping keeps the best).
-    source, cutout_kwargs, images_dir
-        As in `~astro_morph.MorphologyClassifier.fit`.
+    source, images_dir
+        As in `~astro_morph.MorphologyClassifier.fit`; positions are cut out at
+        ``classifier``'s framing (pass ``framing=`` to change it).
     **params
         Other hyper-parameters to change (e.g. ``time_budget``, ``verbose``).
 
     Returns
     -------
     tuned : `~astro_morph.MorphologyClassifier`
-        A new fitted classifier (same backbone, classes and preprocessing).
+        A new fitted classifier (same backbone, classes, preprocessing and framing).
 
     Examples
     --------
@@ -53,7 +54,7 @@ def fine_tune(classifier, X, y=None, *, learning_rate_factor=0.2, epochs=15, sou
     if not isinstance(classifier, MorphologyClassifier):
         raise InputError("fine_tune needs a fitted MorphologyClassifier, got "
                          f"{type(classifier).__name__}.")
-    classifier._check_fitted()
+    classifier.check_fitted()
     if not 0 < learning_rate_factor <= 1:
         raise InputError(f"learning_rate_factor must be in (0, 1], got {learning_rate_factor}.")
     settings = classifier.get_params()
@@ -61,7 +62,7 @@ def fine_tune(classifier, X, y=None, *, learning_rate_factor=0.2, epochs=15, sou
                     learning_rate=classifier.learning_rate * learning_rate_factor,
                     input_size=classifier.preprocessing_.input_size,
                     crop_fraction=classifier.preprocessing_.crop_fraction,
+                    framing=classifier.framing_,
                     classes=classifier.classes_, unfreeze_schedule=None, time_budget=None)
     settings.update(params)
-    return MorphologyClassifier(**settings).fit(X, y, source=source, cutout_kwargs=cutout_kwargs,
-                                                images_dir=images_dir)
+    return MorphologyClassifier(**settings).fit(X, y, source=source, images_dir=images_dir)

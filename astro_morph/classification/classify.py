@@ -1,0 +1,110 @@
+"""classify: the user's Table back, with morphology columns and provenance."""
+
+from astropy.table import QTable, Table
+
+from astro_morph.catalogs.positions import parse_positions
+from astro_morph.classification.columns import (
+    classification_columns,
+    classification_meta,
+    sharded_columns,
+)
+from astro_morph.exceptions import InputError
+from astro_morph.inputs.framing import parse_framing
+from astro_morph.models.classifier import MorphologyClassifier
+from astro_morph.surveys.base import ImageSource
+
+__all__ = ["classify", "fitted_classifier", "check_source", "resolve_framing"]
+
+
+def fitted_classifier(classifier):
+    """``classifier`` checked as fitted; the pretrained model when None."""
+    if classifier is None:
+        return MorphologyClassifier.pretrained()
+    if not isinstance(classifier, MorphologyClassifier):
+        raise InputError("classifier must be a fitted MorphologyClassifier (or None for the "
+                         f"pretrained model), not {type(classifier).__name__}.")
+    return classifier.check_fitted()
+
+
+def check_source(source):
+    """Refuse anything but an image source, naming what to pass."""
+    if not isinstance(source, ImageSource):
+        raise InputError("classify needs source=an image source, e.g. FITSImageSource({...}), "
+                         f"not {type(source).__name__}.")
+    return source
+
+
+def resolve_framing(classifier, framing, radius_column):
+    """The classifier's framing with the caller's overrides."""
+    framing = parse_framing(framing, classifier.framing_)
+    return framing if radius_column is None else framing.replace(radius_column=radius_column)
+
+
+def classify(table, source, *, classifier=None, prefix="", copy=True, framing=None,
+             radius_column=None, batch_size=256, distributed=False):
+    """Classify the galaxies of a catalog and return it with morphology columns.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table` or `~astropy.coordinates.SkyCoord`
+        The catalog (any RA/Dec column spelling `~astro_morph.parse_positions` reads).
+    source : `~astro_morph.surveys.ImageSource`
+        Where the images come from (e.g. `~astro_morph.FITSImageSource`).
+    classifier : `~astro_morph.MorphologyClassifier`, optional
+        A fitted or loaded classifier; by default the pretrained one.
+    prefix : str
+        Prefix of the new column names (e.g. ``"des_"``).
+    copy : bool
+        Return a new table (default) or add the columns to ``table`` in place.
+    framing : `~astro_morph.Framing`, `~astropy.units.Quantity` or dict, optional
+        How galaxies are cut out: by default the classifier's own framing
+        (``classifier.framing_``, the one its training images had), so
+        `classify` shows the network what it learned. A Framing replaces it;
+        a field width (e.g. ``80 * u.arcsec``) or a dict of settings changes
+        only those.
+    radius_column : str, optional
+        Column with each galaxy's Petrosian R90 (angle or arcsec): frame each
+        galaxy in ``framing.radius_factor`` (10) times it, as Galaxy Zoo
+        images do.
+    batch_size : int
+        Galaxies cut out and classified together.
+    distributed : bool
+        Under a Horovod launcher (``horovodrun -np N python script.py``),
+        each rank cuts out and classifies its own block of rows and every
+        rank gets the whole table back, in the original row order (write it
+        from rank 0 only: ``astro_morph.distributed.is_root()``).
+
+    Returns
+    -------
+    table : `~astropy.table.Table`
+        With ``p_spiral``, ``p_elliptical``, ``morphology``, ``p_spiral_std``,
+        ``uncertain`` and ``flag`` (bits of `~astro_morph.imaging.CUTOUT_FLAGS`;
+        rows outside the images get masked probabilities, the batch goes on),
+        and provenance in ``meta`` (keys ``AMMODEL``, ``AMSHA256``, ``AMBACKBN``,
+        ``AMTRAIN``, ``AMBANDS``, ``AMSURVEY``, ``AMFIELD``, ``AMRADCOL``,
+        ``AMCUTPIX``, ``AMRESAMP``, ``AMTEMP``, ``AMPREFIX``, ``AMDATE``,
+        ``AMVERS``: short so that FITS headers keep them).
+
+    Examples
+    --------
+    >>> from astro_morph import MockSurvey
+    >>> mock = MockSurvey(n_galaxies=4, seed=3)
+    >>> result = classify(mock.catalog("des"), mock.source("des"))  # the pretrained model
+    >>> result["p_spiral"].unit, result.meta["AMCUTPIX"]
+    (Unit(dimensionless), 128)
+    """
+    classifier = fitted_classifier(classifier)
+    check_source(source)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    framing = resolve_framing(classifier, framing, radius_column)
+    coords = parse_positions(table, unique=True)
+    out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
+        table.copy() if copy else table)
+    fields = framing.fields(out, len(coords))
+    columns = sharded_columns if distributed else classification_columns
+    new = columns(classifier, source, coords, fields, framing, batch_size=batch_size)
+    for name, column in new.items():
+        out[prefix + name] = column
+    out.meta.update(classification_meta(classifier, source, framing, prefix))
+    return out

@@ -1,0 +1,135 @@
+"""The morphology columns of a catalog: cut, classify, summarise (one skeleton).
+
+`~astro_morph.classify` (in memory), `~astro_morph.classify_catalog`
+(chunked into files) and the sharded form under Horovod all compute their
+columns here.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from astropy import units as u
+from astropy.table import MaskedColumn, Table, vstack
+
+from astro_morph.catalogs.labels import NEGATIVE_CLASS, positive_index, predicted_index
+from astro_morph.distributed.runtime import allgather_object, init
+from astro_morph.imaging.cutouts import CUTOUT_FLAGS
+from astro_morph.inputs.images import cutout_inputs
+from astro_morph.utils.provenance import package_versions, utc_now
+
+__all__ = ["classification_columns", "sharded_columns", "classification_meta",
+           "COLUMN_UNITS"]
+
+#: Units of the probability columns (all dimensionless).
+COLUMN_UNITS = {"p_spiral": u.dimensionless_unscaled, "p_elliptical": u.dimensionless_unscaled,
+                "p_spiral_std": u.dimensionless_unscaled}
+
+
+def classification_meta(classifier, source, framing, prefix):
+    """Provenance of a classification, as Table ``meta`` entries."""
+    # Keys of at most 8 characters, scalar values: they survive FITS headers too.
+    info = getattr(classifier, "provenance_", {})
+    versions = package_versions(("astro_morph", "keras", "tensorflow", "astropy", "numpy"))
+    return {
+        "AMMODEL": info.get("file", "in-memory model"),
+        "AMSHA256": info.get("sha256", ""),
+        "AMBACKBN": classifier.backbone,
+        "AMTRAIN": str(info.get("training_data", classifier.training_info_.get("data", ""))),
+        "AMBANDS": "".join(framing.bands or source.survey.rgb_bands),
+        "AMSURVEY": source.survey.name,
+        "AMFIELD": float(framing.field),
+        "AMRADCOL": framing.radius_column or "",
+        "AMCUTPIX": int(framing.size),
+        "AMRESAMP": framing.resampling,
+        "AMTEMP": float(classifier.temperature_),
+        "AMPREFIX": prefix,
+        "AMDATE": utc_now(),
+        "AMVERS": "; ".join(f"{name} {version}" for name, version in versions.items()),
+    }
+
+
+def _columns(classifier, mean, spread, flags, bad):
+    classes = classifier.classes_
+    spiral = positive_index(classes)
+    other = classes.index(NEGATIVE_CLASS) if NEGATIVE_CLASS in classes else 1 - spiral
+    p_spiral, std = mean[:, spiral], spread[:, spiral]
+    names = np.asarray(classes)[predicted_index(np.nan_to_num(mean, nan=0.0), classes)]
+    unit = COLUMN_UNITS["p_spiral"]
+    return {
+        "p_spiral": MaskedColumn(p_spiral, mask=bad, unit=unit,
+                                 description="calibrated probability of a spiral (TTA mean)"),
+        "p_elliptical": MaskedColumn(mean[:, other], mask=bad, unit=unit,
+                                     description="calibrated probability of an elliptical"),
+        "morphology": MaskedColumn(names, mask=bad, description="predicted class "
+                                   "(spiral where p_spiral >= 0.5)"),
+        "p_spiral_std": MaskedColumn(std, mask=bad, unit=unit,
+                                     description="spread of p_spiral over 8 rotations/flips"),
+        "uncertain": MaskedColumn((p_spiral - std < 0.5) & (p_spiral + std > 0.5), mask=bad,
+                                  description="p_spiral +- its spread straddles 0.5"),
+        "flag": MaskedColumn(flags, description="cutout flags (astro_morph CUTOUT_FLAGS bits)"),
+    }
+
+
+def classification_columns(classifier, source, coords, fields, framing, *, batch_size=256):
+    """The morphology columns (without prefix) of ``coords`` framed in ``fields`` arcsec.
+
+    Parameters
+    ----------
+    classifier : `~astro_morph.MorphologyClassifier`
+        Fitted.
+    source : `~astro_morph.surveys.ImageSource`
+    coords : `~astropy.coordinates.SkyCoord`
+    fields : `~numpy.ndarray`
+        Field width of each row, arcsec (`~astro_morph.Framing.fields`).
+    framing : `~astro_morph.Framing`
+    batch_size : int
+        Galaxies cut out and classified together.
+
+    Returns
+    -------
+    columns : dict of `~astropy.table.MaskedColumn`
+    """
+    n_classes = len(classifier.classes_)
+    mean = np.full((len(coords), n_classes), np.nan)
+    spread = np.full((len(coords), n_classes), np.nan)
+    flags = np.zeros(len(coords), dtype=np.int32)
+    preprocessing = classifier.preprocessing_
+    # Batches of rows sharing a field (one make_cutouts call each).
+    batches = []
+    for field in np.unique(fields):
+        rows = np.flatnonzero(fields == field)
+        batches += [rows[a:a + batch_size] for a in range(0, len(rows), batch_size)]
+
+    def cut(rows):
+        return cutout_inputs(source, coords[rows], fields[rows], framing, preprocessing)
+
+    # The next batch's cutouts are made while the network classifies this one (NumPy,
+    # SciPy and TensorFlow release the interpreter lock), so the plumbing overlaps the model.
+    with ThreadPoolExecutor(1) as cutter:
+        pending = cutter.submit(cut, batches[0]) if batches else None
+        for index, rows in enumerate(batches):
+            images, flags[rows] = pending.result()
+            if index + 1 < len(batches):
+                pending = cutter.submit(cut, batches[index + 1])
+            views = classifier.predict_views(images)
+            mean[rows], spread[rows] = views.mean(axis=0), views.std(axis=0)
+    bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
+    mean[bad], spread[bad] = np.nan, np.nan
+    return _columns(classifier, mean, spread, flags, bad)
+
+
+def sharded_columns(classifier, source, coords, fields, framing, **kwargs):
+    """`classification_columns` split across Horovod ranks.
+
+    Rank ``r`` cuts out and classifies the ``r``-th contiguous block of
+    rows; the blocks are gathered in rank order, so the columns come back in
+    the original row order, on every rank. Call it on every rank with the
+    same inputs.
+    """
+    hvd = init()
+    rows = np.array_split(np.arange(len(coords)), hvd.size())[hvd.rank()]
+    mine = Table(classification_columns(classifier, source, coords[rows], fields[rows],
+                                        framing, **kwargs))
+    blocks = allgather_object(mine, name="astro_morph.classify")
+    whole = vstack(blocks, join_type="exact", metadata_conflicts="silent")
+    return {name: whole[name] for name in whole.colnames}

@@ -1,0 +1,99 @@
+"""classify: the catalog back with morphology columns, units and provenance."""
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable, Table
+
+from astro_morph import (
+    Framing,
+    InputError,
+    MockSurvey,
+    MorphologyClassifier,
+    classify,
+    make_cutouts,
+    read_table,
+    write_table,
+)
+from astro_morph.imaging import CUTOUT_FLAGS
+
+#: 32 pixels of 0.396 arcsec: small cutouts for fast tests.
+SMALL = Framing(field=32 * 0.396 * u.arcsec, size=32)
+
+@pytest.fixture(scope="module")
+def mock():
+    return MockSurvey(n_galaxies=12, seed=4)
+
+@pytest.fixture(scope="module")
+def mock_model(mock):
+    """A tiny classifier trained on mock SDSS cutouts (positions + source input path)."""
+    catalog = mock.catalog("sdss")
+    clf = MorphologyClassifier(input_size=16, epochs=2, batch_size=4, verbose=0, seed=0,
+                               crop_fraction=1.0, validation_fraction=0.25, framing=SMALL)
+    return clf.fit(catalog, source=mock.source("sdss"))
+
+def test_classify_adds_columns_units_and_meta(mock, mock_model):
+    catalog = mock.catalog("des")
+    catalog.add_row(catalog[0])
+    catalog["ra"][-1], catalog["dec"][-1] = 10 * u.deg, 10 * u.deg  # off the images
+    result = classify(catalog, mock.source("des"), classifier=mock_model, prefix="des_")
+    assert result is not catalog and "des_p_spiral" not in catalog.colnames
+    for name in ("p_spiral", "p_elliptical", "morphology", "p_spiral_std", "uncertain", "flag"):
+        assert "des_" + name in result.colnames
+    p = result["des_p_spiral"]
+    assert p.unit == u.dimensionless_unscaled
+    good = ~p.mask
+    np.testing.assert_allclose(p[good] + result["des_p_elliptical"][good], 1.0)
+    assert p.mask[-1] and result["des_flag"][-1] & CUTOUT_FLAGS["outside_footprint"]
+    assert good.sum() == len(catalog) - 1
+    assert set(result["des_morphology"][good]) <= {"spiral", "elliptical"}
+    assert result.meta["AMBACKBN"] == "compact" and result.meta["AMSURVEY"] == "DES"
+    assert result.meta["AMPREFIX"] == "des_" and result.meta["AMCUTPIX"] == 32
+    in_place = classify(catalog, mock.source("des"), classifier=mock_model, copy=False)
+    assert in_place is catalog and "p_spiral" in catalog.colnames
+
+@pytest.mark.parametrize("suffix", [".ecsv", ".fits", ".vot"])
+def test_columns_and_meta_survive_round_trips(mock, mock_model, tmp_path, suffix):
+    result = classify(mock.catalog("des")[:4], mock.source("des"), classifier=mock_model)
+    path = tmp_path / f"classified{suffix}"
+    write_table(result, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary left
+    back = read_table(path)
+    np.testing.assert_allclose(np.asarray(back["p_spiral"]), np.asarray(result["p_spiral"]))
+    assert list(back["morphology"]) == list(result["morphology"])
+    assert back["p_spiral"].unit == u.dimensionless_unscaled
+    for key in ("AMBACKBN", "AMSHA256", "AMVERS", "AMTEMP", "AMDATE"):
+        assert str(back.meta[key]) == str(result.meta[key])
+
+def test_classify_skycoord_and_radius_column(mock, mock_model):
+    coords = SkyCoord(mock.truth["ra"][:3], mock.truth["dec"][:3])
+    result = classify(coords, mock.source("sdss"), classifier=mock_model)
+    assert isinstance(result, QTable) and len(result) == 3
+    table = Table(mock.catalog("sdss")[:3])
+    table["petroR90"] = [8.0, 9.0, 8.0] * u.arcsec
+    framed = classify(table, mock.source("sdss"), classifier=mock_model,
+                      radius_column="petroR90")
+    assert np.all(np.isfinite(framed["p_spiral"]))
+    with pytest.raises(InputError, match="radius_column"):
+        classify(table, mock.source("sdss"), classifier=mock_model, radius_column="nope")
+    with pytest.raises(InputError, match="source"):
+        classify(table, "DES_g.fits", classifier=mock_model)
+
+def test_predict_on_cutouts_and_positions_agree(mock, mock_model):
+    catalog = mock.catalog("sdss")[:4]
+    cutouts = make_cutouts(mock.source("sdss"), catalog, **SMALL.cutout_kwargs(SMALL.field))
+    np.testing.assert_allclose(mock_model.predict_proba(cutouts),
+                               mock_model.predict_proba(catalog, source=mock.source("sdss")))
+
+def test_classify_resampling_choices(mock, mock_model):
+    catalog = mock.catalog("des")[:3]
+    fast = classify(catalog, mock.source("des"), classifier=mock_model, framing={"size": 48})
+    exact = classify(catalog, mock.source("des"), classifier=mock_model,
+                     framing={"size": 48, "resampling": "exact"})
+    assert fast.meta["AMRESAMP"] == "fast" and exact.meta["AMRESAMP"] == "exact"
+    assert fast.meta["AMCUTPIX"] == 48
+    np.testing.assert_allclose(fast["p_spiral"], exact["p_spiral"], atol=0.05)
+    with pytest.raises(InputError, match="resampling must be one of"):
+        classify(catalog, mock.source("des"), classifier=mock_model,
+                 framing={"resampling": "cubic"})

@@ -1,0 +1,48 @@
+"""Helpers shared by the tests: toy galaxies, and killing a command mid-run."""
+
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+
+#: Small, fast classifier settings for tests.
+TINY = {"input_size": 16, "crop_fraction": 1.0, "batch_size": 8, "verbose": 0}
+
+
+def toy_images(n=48, seed=0, contrast=0.8, side=16, ring=4.0, ring_width=1.2, blob=3.0):
+    """``n`` toy galaxies of ``side`` pixels and their labels, learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    images = rng.random((n, side, side, 3)).astype("float32") * 0.2
+    labels = np.array(["spiral", "elliptical"] * (n // 2))
+    yy, xx = np.mgrid[:side, :side]
+    radius = np.hypot(xx - (side - 1) / 2, yy - (side - 1) / 2)
+    images[labels == "spiral", :, :, 2] += (np.abs(radius - ring) < ring_width) * contrast
+    images[labels == "elliptical", :, :, 0] += (radius < blob) * contrast
+    return np.clip(images, 0, 1), labels
+
+
+def large_toy_images(n=48, seed=0):
+    """32-pixel toy galaxies."""
+    return toy_images(n, seed, side=32, ring=7, ring_width=2, blob=5)
+
+
+def kill_when(command, log_path, count, progress, timeout=240):
+    """Start ``command``; SIGKILL it once ``progress()`` reaches ``count``. Returns the
+    progress read last (the command must still be running then)."""
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+    deadline, reached = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            reached = progress()
+        except (OSError, ValueError, KeyError):
+            reached = 0  # the progress file is not written yet
+        if reached >= count:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, log_path.read_text()[-2000:]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return reached
