@@ -28,6 +28,7 @@ import numpy as np
 from astro_morph import MorphologyClassifier
 from astro_morph.inputs import array_dataset, file_dataset
 from astro_morph.models import build_network
+from astro_morph.models.training import check_params
 
 parser = argparse.ArgumentParser()
 parser.add_argument("data", nargs="?", default="../shared/data/sdss-gz1")
@@ -41,7 +42,7 @@ rows = rows[:args.images]
 paths = [os.path.join(args.data, r["filename"]) for r in rows]
 labels = np.array([r["label"] == "spiral" for r in rows], dtype=np.int32)
 recipe = MorphologyClassifier()
-preprocessing = recipe._check_params()
+preprocessing = check_params(recipe)  # the default recipe's input size and crop
 batch = recipe.batch_size
 
 rates = []

@@ -11,7 +11,7 @@ import numpy as np
 from astropy import units as u
 from astropy.table import MaskedColumn, Table, vstack
 
-from astro_morph.catalogs.labels import NEGATIVE_CLASS, positive_index, predicted_index
+from astro_morph.catalogs.labels import NEGATIVE_CLASS, THRESHOLD, positive_index, predicted_index
 from astro_morph.distributed.runtime import allgather_object, init
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS
 from astro_morph.inputs.images import cutout_inputs
@@ -64,7 +64,8 @@ def _columns(classifier, mean, spread, flags, bad):
                                    "(spiral where p_spiral >= 0.5)"),
         "p_spiral_std": MaskedColumn(std, mask=bad, unit=unit,
                                      description="spread of p_spiral over 8 rotations/flips"),
-        "uncertain": MaskedColumn((p_spiral - std < 0.5) & (p_spiral + std > 0.5), mask=bad,
+        "uncertain": MaskedColumn((p_spiral - std < THRESHOLD) & (p_spiral + std > THRESHOLD),
+                                  mask=bad,
                                   description="p_spiral +- its spread straddles 0.5"),
         "flag": MaskedColumn(flags, description="cutout flags (astro_morph CUTOUT_FLAGS bits)"),
     }

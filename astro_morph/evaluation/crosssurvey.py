@@ -3,6 +3,7 @@
 import numpy as np
 from astropy.table import QTable, Table, vstack
 
+from astro_morph.catalogs.labels import POSITIVE_CLASS, THRESHOLD
 from astro_morph.classification.classify import classify
 from astro_morph.evaluation.metrics import binary_truth, evaluate
 from astro_morph.exceptions import InputError
@@ -11,7 +12,7 @@ from astro_morph.utils.provenance import provenance
 __all__ = ["results_table", "survey_agreement", "accuracy_by_bin", "evaluate_across_surveys"]
 
 
-def results_table(results, positive="spiral"):
+def results_table(results, positive=POSITIVE_CLASS):
     """The seed paper's results table, one row per test set.
 
     Parameters
@@ -39,7 +40,7 @@ def results_table(results, positive="spiral"):
     return table
 
 
-def survey_agreement(p_first, p_second, names=("SDSS", "DES"), threshold=0.5):
+def survey_agreement(p_first, p_second, names=("SDSS", "DES"), threshold=THRESHOLD):
     """How often one model gives the same class to two surveys' images of each galaxy.
 
     Parameters
@@ -80,8 +81,8 @@ def survey_agreement(p_first, p_second, names=("SDSS", "DES"), threshold=0.5):
     })
 
 
-def accuracy_by_bin(y_true, p_spiral, values, bins, *, name="value", threshold=0.5,
-                    positive="spiral"):
+def accuracy_by_bin(y_true, p_spiral, values, bins, *, name="value", threshold=THRESHOLD,
+                    positive=POSITIVE_CLASS):
     """Accuracy in bins of a galaxy property (magnitude, size...).
 
     Parameters

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from astro_morph.catalogs.labels import THRESHOLD
+from astro_morph.catalogs.labels import POSITIVE_CLASS, THRESHOLD
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.images import check_image_batch
 from astro_morph.utils.plotting import figure
@@ -95,7 +95,7 @@ def save_confident_gallery(images, p_spiral, path, *, n=10):
                        titles=titles, columns=n)
 
 
-def save_misclassified_gallery(images, y_true, p_spiral, path, *, n=10, positive="spiral"):
+def save_misclassified_gallery(images, y_true, p_spiral, path, *, n=10, positive=POSITIVE_CLASS):
     """Save the ``n`` most confidently misclassified galaxies as a PNG.
 
     Each panel's title gives the true class and ``p_spiral``. Returns the

@@ -12,6 +12,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from astro_morph.catalogs.labels import CLASSES, POSITIVE_CLASS, THRESHOLD
 from astro_morph.exceptions import InputError
 from astro_morph.utils.plotting import figure
 from astro_morph.utils.provenance import provenance
@@ -35,7 +36,7 @@ def binary_truth(y_true, p_positive, positive):
     return y_true.astype(int), p_positive
 
 
-def evaluate(y_true, p_spiral, *, threshold=0.5, positive="spiral", name="test"):
+def evaluate(y_true, p_spiral, *, threshold=THRESHOLD, positive=POSITIVE_CLASS, name="test"):
     """The seed paper's results table: precision, recall, FPR, accuracy, F1, ROC AUC.
 
     Parameters
@@ -81,12 +82,12 @@ def evaluate(y_true, p_spiral, *, threshold=0.5, positive="spiral", name="test")
     return table
 
 
-def plot_roc(y_true, p_spiral, path, positive="spiral", label=None):
+def plot_roc(y_true, p_spiral, path, positive=POSITIVE_CLASS, label=None):
     """Write the ROC curve as a PNG and return its path."""
     return plot_roc_curves({label or "model": (y_true, p_spiral)}, path, positive=positive)
 
 
-def plot_roc_curves(curves, path, positive="spiral", title="ROC"):
+def plot_roc_curves(curves, path, positive=POSITIVE_CLASS, title="ROC"):
     """Write several ROC curves in one PNG (e.g. one per backbone on one test set).
 
     Parameters
@@ -116,7 +117,7 @@ def plot_roc_curves(curves, path, positive="spiral", title="ROC"):
     return path
 
 
-def plot_confusion(y_true, p_spiral, path, classes=("elliptical", "spiral"), threshold=0.5):
+def plot_confusion(y_true, p_spiral, path, classes=CLASSES, threshold=THRESHOLD):
     """Write the confusion matrix as a PNG and return its path."""
     truth, proba = binary_truth(y_true, p_spiral, classes[1])
     matrix = confusion_matrix(truth, (proba >= threshold).astype(int), labels=[0, 1])

@@ -11,7 +11,6 @@ CNN can be shown beside them on the same split.
 import numpy as np
 from astropy.table import Table
 from photutils.morphology import gini
-from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from astro_morph.catalogs.labels import CLASSES, predicted_index
@@ -20,6 +19,7 @@ from astro_morph.inputs.framing import Framing, parse_framing
 from astro_morph.inputs.images import check_image_batch, prepare_images
 from astro_morph.inputs.labels import training_labels
 from astro_morph.inputs.preprocessing import Preprocessing
+from astro_morph.models.params import HyperParameters
 
 __all__ = ["FEATURE_NAMES", "morphology_features", "FeatureClassifier"]
 
@@ -117,7 +117,7 @@ def morphology_features(images):
     return Table(dict(zip(FEATURE_NAMES, (np.asarray(v, dtype=np.float64) for v in values))))
 
 
-class FeatureClassifier(BaseEstimator):
+class FeatureClassifier(HyperParameters):
     """Spiral / elliptical from `morphology_features` with gradient-boosted trees.
 
     The scikit-learn contract, like `~astro_morph.MorphologyClassifier`, and
@@ -200,3 +200,7 @@ class FeatureClassifier(BaseEstimator):
         """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
         proba = self.predict_proba(X, source=source, framing=framing)
         return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]
+
+    def __repr__(self):
+        fitted = "fitted" if hasattr(self, "model_") else "not fitted"
+        return f"<FeatureClassifier input_size={self.input_size!r} ({fitted})>"

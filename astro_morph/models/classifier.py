@@ -14,12 +14,13 @@ from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.models.calibration import calibrated_probabilities, dihedral_views
 from astro_morph.models.io import pretrained_path, read_model_file, write_model_file
 from astro_morph.models.network import predict_logits
+from astro_morph.models.params import HyperParameters
 from astro_morph.models.training import OneProcess, train
 
 __all__ = ["MorphologyClassifier"]
 
 
-class MorphologyClassifier:
+class MorphologyClassifier(HyperParameters):
     """Galaxy morphology classifier with the scikit-learn estimator contract.
 
     Hyper-parameters are stored as given; `fit` learns; `predict_proba` and
@@ -97,6 +98,8 @@ class MorphologyClassifier:
     >>> clf = MorphologyClassifier(input_size=16, epochs=1, batch_size=8, verbose=0)
     >>> clf.fit(images, labels).predict_proba(images[:2]).shape
     (2, 2)
+    >>> clf.set_params(epochs=5, seed=1).get_params()["epochs"]
+    5
     """
 
     def __init__(self, backbone="compact", input_size=None, weights=None,
@@ -128,33 +131,6 @@ class MorphologyClassifier:
         self.verbose = verbose
 
     # -- helpers ------------------------------------------------------------------
-    _PARAMS = ("backbone", "input_size", "weights", "classes", "seed", "epochs", "batch_size",
-               "learning_rate", "validation_fraction", "patience", "time_budget", "augment",
-               "colour_jitter", "class_weight", "unfreeze_schedule", "crop_fraction",
-               "framing", "tta", "anneal", "mixed_precision", "verbose")
-
-    def get_params(self, deep=True):
-        """Hyper-parameters, as scikit-learn's ``get_params`` (``deep`` changes nothing:
-        no parameter is itself an estimator to look into)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self, **params):
-        """Change hyper-parameters, as scikit-learn's ``set_params``; takes effect at the
-        next `fit`.
-
-        Examples
-        --------
-        >>> MorphologyClassifier().set_params(epochs=5, seed=1).get_params()["epochs"]
-        5
-        """
-        unknown = sorted(set(params) - set(self._PARAMS))
-        if unknown:
-            raise InputError(f"unknown hyper-parameter(s) {unknown}; "
-                             f"MorphologyClassifier takes {list(self._PARAMS)}.")
-        for name, value in params.items():
-            setattr(self, name, value)
-        return self
-
     def check_fitted(self):
         """Raise `~astro_morph.InputError` unless fitted or loaded; return self."""
         if not hasattr(self, "model_"):

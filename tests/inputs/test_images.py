@@ -1,12 +1,12 @@
 """prepare_images and labels CSVs: image files and folders in, network inputs out."""
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from astro_morph import (
-    InputError,
-)
+from astro_morph import InputError
 from astro_morph.inputs import Preprocessing, prepare_images, read_labels_csv
 
 
@@ -48,3 +48,17 @@ def test_bad_image_files(tmp_path):
         read_labels_csv(tmp_path / "bad.csv")
     with pytest.raises(InputError, match="cannot read a dict"):
         prepare_images({"a": 1}, Preprocessing(16))
+
+
+def test_a_list_of_image_files_is_read_like_a_folder(tmp_path):
+    _write_images(tmp_path)
+    paths = sorted(str(p) for p in tmp_path.glob("g*.jpeg"))
+    from_list, labels, flags = prepare_images(paths, Preprocessing(16, 0.5))
+    assert labels is None and flags is None and from_list.shape == (6, 16, 16, 3)
+    (tmp_path / "folder").mkdir()
+    for path in paths:
+        (tmp_path / "folder" / os.path.basename(path)).symlink_to(path)
+    from_folder, _, _ = prepare_images(str(tmp_path / "folder"), Preprocessing(16, 0.5))
+    np.testing.assert_array_equal(from_list, from_folder)
+    with pytest.raises(InputError, match="JPEG/PNG file paths"):
+        prepare_images(paths + ["notes.txt"], Preprocessing(16))
