@@ -21,6 +21,7 @@ from astro_morph.imaging import (
     measure_centroid,
     resample_batch,
 )
+from astro_morph.imaging.batch import box_average
 from astro_morph.imaging.grid import local_pixel_area
 from astro_morph.utils.wcs import tan_wcs
 
@@ -207,17 +208,80 @@ def test_batch_resampling_equals_reproject_interp_galaxy_by_galaxy():
 
 def test_fast_and_exact_agree_on_the_mock_survey(mock_survey):
     catalog = mock_survey.catalog("sdss")
-    for survey, tolerance in (("sdss", 1e-4), ("des", 0.05)):
-        # SDSS at its own pixel scale: the same pixels; DES resampled to 0.396": a few %.
+    for survey, tolerance in (("sdss", 1e-4), ("des", 0.02)):
+        # SDSS at its own pixel scale: the same pixels; DES resampled to 0.396": 2% at most.
         source = mock_survey.source(survey)
-        exact = make_cutouts(source, catalog, size=48, background=None)
-        fast = make_cutouts(source, catalog, size=48, background=None, resampling="fast")
+        exact = make_cutouts(source, catalog, size=48, background=None, resampling="exact")
+        fast = make_cutouts(source, catalog, size=48, background=None)  # "fast", the default
         peak = np.abs(exact.data).max(axis=(1, 2, 3), keepdims=True)
         assert np.max(np.abs(fast.data - exact.data) / peak) < tolerance
         np.testing.assert_allclose(fast.data.sum(axis=(1, 2)), exact.data.sum(axis=(1, 2)),
                                    rtol=0.01)
         np.testing.assert_array_equal(fast.flags, exact.flags)
-        assert "batched" in fast.meta["resampling"]
+        assert "batched" in fast.meta["resampling"] and "exact" in exact.meta["resampling"]
+
+
+@pytest.mark.parametrize("scale, reference, tolerance", [
+    (0.396, "exact", 0.02),   # DES pixels onto an SDSS-like grid: coarser, box-filtered
+    (0.79, "exact", 0.02),    # three DES pixels per cutout pixel: block-averaged
+    (1.1, "exact", 0.02),     # blocks of four, then a box 1.05 blocks wide
+    (0.263, "interp", 1e-4),  # the tile's own scale: interpolation only
+    (0.2, "interp", 1e-4),    # upsampling
+])
+def test_fast_path_at_each_scale_against_its_reference(mock_survey, scale, reference,
+                                                       tolerance):
+    """The fast path against the flux-conserving reference where cutout pixels are
+    coarser than the image's, and against reproject_interp where they are not."""
+    from astropy.nddata import Cutout2D
+    from reproject import reproject_interp
+
+    source = mock_survey.source("des")
+    catalog = mock_survey.catalog("des")[:6]
+    size = 40
+    fast = make_cutouts(source, catalog, size=size, pixel_scale=scale * u.arcsec / u.pixel,
+                        background=None, bands="r")
+    if reference == "exact":
+        expected = make_cutouts(source, catalog, size=size, background=None, bands="r",
+                                pixel_scale=scale * u.arcsec / u.pixel,
+                                resampling="exact").data[..., 0]
+    else:
+        image = source.images_for("r", None)[0]
+        expected = np.empty((len(catalog), size, size))
+        for i, centre in enumerate(fast.positions):
+            cut = Cutout2D(image.data, centre, (120, 120), wcs=image.wcs, mode="partial",
+                           fill_value=np.nan)
+            stamp, _ = reproject_interp((cut.data, cut.wcs), tan_wcs(centre, size, scale),
+                                        shape_out=(size, size), order="bilinear")
+            area = scale**2 / local_pixel_area(image.wcs, centre)
+            expected[i] = stamp * area * image.to_nanomaggies
+    peak = np.abs(expected).max(axis=(1, 2))
+    worst = np.max(np.abs(fast.data[..., 0] - expected).max(axis=(1, 2)) / peak)
+    assert worst < tolerance, worst
+    np.testing.assert_allclose(fast.data[..., 0].sum(axis=(1, 2)), expected.sum(axis=(1, 2)),
+                               rtol=0.01)
+
+
+def test_box_average_is_the_overlap_weighted_mean():
+    rng = np.random.default_rng(3)
+    data = rng.random((30, 40))
+    x, y = rng.uniform(3, 36, (2, 50)), rng.uniform(3, 26, (2, 50))
+    half_x, half_y = np.array([0.75, 1.6]), np.array([0.6, 2.3])
+    got = box_average(data, x, y, half_x, half_y)
+    # Direct: integrate the piecewise-constant image on a fine grid inside each box.
+    fine = 400
+    for i in range(2):
+        for j in range(50):
+            xs = x[i, j] + (np.arange(fine) + 0.5) / fine * 2 * half_x[i] - half_x[i]
+            ys = y[i, j] + (np.arange(fine) + 0.5) / fine * 2 * half_y[i] - half_y[i]
+            expected = data[np.floor(ys + 0.5).astype(int)][:, np.floor(xs + 0.5).astype(int)]
+            assert got[i, j] == pytest.approx(expected.mean(), rel=0.01)
+    big_endian = box_average(data.astype(">f8"), x, y, half_x, half_y)  # FITS byte order
+    np.testing.assert_array_equal(big_endian, got)
+    # Off the image, or over a NaN pixel: no data.
+    data[10, 10] = np.nan
+    edge = box_average(data, np.array([[0.2, 10.0, 20.0]]), np.array([[5.0, 10.3, 20.0]]),
+                       [0.8], [0.8])
+    assert np.isnan(edge[0, 0]) and np.isnan(edge[0, 1]) and np.isfinite(edge[0, 2])
 
 
 def test_cutout_grids_are_made_on_demand():
