@@ -156,9 +156,10 @@ def _(tmp_path, model):
 
 
 # -- catalogs ---------------------------------------------------------------------------
-@case("empty catalog", InputError, "catalog is empty")
+@case("empty catalog without coordinate columns", InputError, "no RA/Dec columns")
 def _(tmp_path, model):
-    classify(Table({"ra": np.zeros(0), "dec": np.zeros(0)}), _source(), classifier=model[0])
+    # An empty catalog is answered with an empty table; one without positions is not.
+    classify(Table({"mag": np.zeros(0)}), _source(), classifier=model[0])
 
 
 @case("duplicate positions", InputError, "repeat an earlier row.*unique")
@@ -307,6 +308,73 @@ def _(tmp_path, model):
     classify(_CENTRE, "images.fits", classifier=model[0])
 
 
+# -- numbers and units at the public boundary ------------------------------------------
+def _toy():
+    images = np.random.default_rng(1).random((8, 16, 16, 3)).astype("float32")
+    return images, ["spiral", "elliptical"] * 4
+
+
+@pytest.mark.parametrize("name, value, match", [
+    ("time_budget", -5, r"time_budget must be a Quantity above 0 s, got -5.0 s"),
+    ("time_budget", 0 * u.s, "time_budget must be a Quantity above 0 s"),
+    ("time_budget", 3 * u.kg, "time_budget must be a Quantity convertible to s"),
+    ("epochs", 0, r"epochs must be a number in \[1, inf\), got 0"),
+    ("epochs", 2.5, "epochs must be a whole number"),
+    ("batch_size", 0, "batch_size must be a number in"),
+    ("learning_rate", 0.0, r"learning_rate must be a number in \(0, inf\)"),
+    ("patience", -1, "patience must be a number in"),
+    ("colour_jitter", 2.0, r"colour_jitter must be a number in \[0, 1\]"),
+])
+def test_bad_hyper_parameter_names_itself_before_training(name, value, match):
+    images, labels = _toy()
+    clf = MorphologyClassifier(input_size=16, epochs=1, batch_size=8, verbose=0)
+    with pytest.raises(InputError, match=match):
+        clf.set_params(**{name: value}).fit(images, labels)
+    assert not hasattr(clf, "model_")
+
+
+@case("a probability threshold outside [0, 1]", InputError,
+      r"threshold must be a number in \[0, 1\], got 1.5")
+def _(tmp_path, model):
+    from astro_morph import evaluate
+    evaluate(["spiral", "elliptical"], [0.9, 0.1], threshold=1.5)
+
+
+@case("fine-tuning for no epochs", InputError, r"epochs must be a number in \[1, inf\)")
+def _(tmp_path, model):
+    from astro_morph import fine_tune
+    fine_tune(model[0], *_toy(), epochs=0)
+
+
+@case("recursive training adding no galaxy per round", InputError, "per_round")
+def _(tmp_path, model):
+    from astro_morph import self_train
+    images, labels = _toy()
+    self_train(model[0], (images, labels), images, test_sets={"t": (images, labels)},
+               per_round=0)
+
+
+@case("a cutout framing of 4 pixels", InputError, "at least 8")
+def _(tmp_path, model):
+    classify(_CENTRE, _source(), classifier=model[0], framing={"size": 4})
+
+
+@case("a negative field of view", InputError, "field must be a positive angle")
+def _(tmp_path, model):
+    classify(_CENTRE, _source(), classifier=model[0], framing=-30 * u.arcsec)
+
+
+@case("a crop fraction of zero", InputError, r"crop_fraction must be a number in \(0, 1\]")
+def _(tmp_path, model):
+    from astro_morph import Preprocessing
+    Preprocessing(32, 0.0)
+
+
+@case("classify batches of no galaxies", InputError, "batch_size must be a positive")
+def _(tmp_path, model):
+    classify(_CENTRE, _source(), classifier=model[0], batch_size=0)
+
+
 def _cli(argv, match):
     """Run the CLI: it must exit with status 2 and our message, not a traceback."""
     def run(tmp_path, model, capsys):
@@ -328,6 +396,26 @@ CLI_CASES = {
          "{tmp}/out.ecsv", "--model", "{model}"], "does not exist"),
     "CLI evaluate with a corrupt model": (
         ["evaluate", "{tmp}/cat.ecsv", "--labels", "{tmp}/labels.csv"], "corrupt|not an"),
+    "CLI demo with too few galaxies": (
+        ["demo", "--out", "{tmp}/demo", "--n-galaxies", "10"], "n_galaxies >= 100"),
+    "CLI report on a labels file that does not exist": (
+        ["report", "{model}", "--labels", "{tmp}/nowhere.csv", "--out", "{tmp}/report"],
+        "does not exist"),
+    "CLI train for no epochs": (
+        ["train", "--labels", "{tmp}/labels.csv", "--out", "{tmp}/m.keras", "--epochs", "0"],
+        "epochs must be"),
+    "CLI train with a negative time budget": (
+        ["train", "--labels", "{tmp}/labels.csv", "--out", "{tmp}/m.keras", "--time-budget",
+         "-1"], "time_budget must be"),
+    "CLI classify with cutouts of 4 pixels": (
+        ["classify", "{tmp}/cat.ecsv", "--fits", "r={tmp}/r.fits", "--out", "{tmp}/out.ecsv",
+         "--model", "{model}", "--size", "4"], "at least 8"),
+    "CLI classify in chunks of no rows": (
+        ["classify", "{tmp}/cat.ecsv", "--fits", "r={tmp}/r.fits", "--out", "{tmp}/out.ecsv",
+         "--model", "{model}", "--chunk-size", "0"], "chunk_size"),
+    "CLI classify of a table file that is not a table": (
+        ["classify", "{tmp}/garbage.ecsv", "--fits", "r={tmp}/r.fits", "--out",
+         "{tmp}/out.ecsv", "--model", "{model}"], "garbage.ecsv"),
 }
 
 
@@ -345,6 +433,8 @@ def test_bad_input(name, model, tmp_path):
 def test_bad_command_line(name, model, tmp_path, capsys):
     argv, match = CLI_CASES[name]
     Table({"ra": [150.0], "dec": [2.0]}).write(tmp_path / "cat.ecsv")
+    fits.PrimaryHDU(np.ones((100, 100)), header=_wcs().to_header()).writeto(tmp_path / "r.fits")
+    (tmp_path / "garbage.ecsv").write_bytes(b"# %ECSV 1.0\n\x00\x01 not a table\n")
     before = set(os.listdir(tmp_path))
     with pytest.raises(InputError, match=match):
         _cli(argv, match)(tmp_path, model, capsys)

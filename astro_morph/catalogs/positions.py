@@ -98,7 +98,7 @@ def _from_tuple(pair):
         raise InputError(f"could not make sky positions from (ra, dec): {exc}. " + _HOW) from exc
 
 
-def parse_positions(positions, unique=False):
+def parse_positions(positions, unique=False, allow_empty=False):
     """Turn any supported description of sky positions into a 1-d ICRS SkyCoord.
 
     This is the single parser behind every astro_morph entry point that takes
@@ -114,6 +114,9 @@ def parse_positions(positions, unique=False):
         Refuse positions that repeat (within 0.01 arcsec): a catalog stacked
         twice would be classified twice, or leak galaxies from training into
         validation.
+    allow_empty : bool
+        Return an empty SkyCoord for an input without rows (a Table must
+        still have RA/Dec columns) instead of raising.
 
     Returns
     -------
@@ -152,7 +155,7 @@ def parse_positions(positions, unique=False):
         coords = coords.reshape((1,))
     elif coords.ndim != 1:
         coords = coords.ravel()
-    if len(coords) == 0:
+    if len(coords) == 0 and not allow_empty:
         raise InputError("no positions were given (the catalog is empty); "
                          "pass at least one row.")
     bad = ~(np.isfinite(coords.ra.deg) & np.isfinite(coords.dec.deg))

@@ -98,7 +98,7 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     classifier = fitted_classifier(classifier)
     check_source(source)
     framing = resolve_framing(classifier, framing, radius_column)
-    coords = parse_positions(table, unique=True)
+    coords = parse_positions(table, unique=True, allow_empty=True)
     base = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) \
         else table.copy()
     fields = framing.fields(base, len(coords))
@@ -106,6 +106,11 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     options = {"prefix": prefix, "chunk_size": int(chunk_size), "framing": framing.to_dict(),
                "n_rows": len(coords)}
     key = _fingerprint(coords, fields, classifier, source, options)
+
+    if not len(coords):  # nothing to chunk: the empty table with every column
+        new = Table(classification_columns(classifier, source, coords, fields, framing))
+        return _finish(base, new, prefix, classification_meta(classifier, source, framing,
+                                                              prefix), out, overwrite)
 
     work = out + ".partial"
     record_path = os.path.join(work, _PROGRESS)
@@ -139,10 +144,16 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
 
     parts = [Table.read(os.path.join(work, f"chunk_{i:06d}.ecsv"), format="ascii.ecsv")
              for i in range(n_chunks)]
-    new = vstack(parts, metadata_conflicts="silent")
+    table = _finish(base, vstack(parts, metadata_conflicts="silent"), prefix, record["meta"],
+                    out, overwrite)
+    shutil.rmtree(work)
+    return table
+
+
+def _finish(base, new, prefix, meta, out, overwrite):
+    """Add the columns and provenance to the catalog and write ``out``; what was written."""
     for name in new.colnames:
         base[prefix + name] = new[name]
-    base.meta.update(record["meta"])
+    base.meta.update(meta)
     write_table(base, out, overwrite=overwrite)
-    shutil.rmtree(work)
     return read_table(out)

@@ -98,7 +98,8 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     if not isinstance(batch_size, int) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
     framing = resolve_framing(classifier, framing, radius_column)
-    coords = parse_positions(table, unique=True)
+    # A catalog cut to nothing (a magnitude cut, say) gets its columns all the same.
+    coords = parse_positions(table, unique=True, allow_empty=True)
     out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
         table.copy() if copy else table)
     fields = framing.fields(out, len(coords))

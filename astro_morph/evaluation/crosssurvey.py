@@ -8,6 +8,7 @@ from astro_morph.classification.classify import classify
 from astro_morph.evaluation.metrics import binary_truth, evaluate
 from astro_morph.exceptions import InputError
 from astro_morph.utils.provenance import provenance
+from astro_morph.utils.validate import check_probability
 
 __all__ = ["results_table", "survey_agreement", "accuracy_by_bin", "evaluate_across_surveys"]
 
@@ -65,6 +66,7 @@ def survey_agreement(p_first, p_second, names=("SDSS", "DES"), threshold=THRESHO
     >>> float(row["agreement"][0])
     0.75
     """
+    check_probability("threshold", threshold)
     first = np.asarray(p_first, dtype=float)
     second = np.asarray(p_second, dtype=float)
     if first.shape != second.shape or first.ndim != 1 or len(first) < 2:
@@ -111,6 +113,7 @@ def accuracy_by_bin(y_true, p_spiral, values, bins, *, name="value", threshold=T
     >>> [float(a) for a in table["accuracy"]]
     [1.0, 0.5]
     """
+    check_probability("threshold", threshold)
     truth, proba = binary_truth(y_true, p_spiral, positive)
     unit = getattr(values, "unit", None)
     values = np.asarray(getattr(values, "value", values), dtype=float)

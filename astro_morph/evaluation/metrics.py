@@ -16,6 +16,7 @@ from astro_morph.catalogs.labels import CLASSES, POSITIVE_CLASS, THRESHOLD
 from astro_morph.exceptions import InputError
 from astro_morph.utils.plotting import figure
 from astro_morph.utils.provenance import provenance
+from astro_morph.utils.validate import check_probability
 
 __all__ = ["evaluate", "plot_roc", "plot_roc_curves", "plot_confusion",
            "plot_self_training"]
@@ -63,6 +64,7 @@ def evaluate(y_true, p_spiral, *, threshold=THRESHOLD, positive=POSITIVE_CLASS, 
     >>> float(row["accuracy"][0]), float(row["roc_auc"][0])
     (0.75, 0.75)
     """
+    check_probability("threshold", threshold)
     truth, proba = binary_truth(y_true, p_spiral, positive)
     predicted = (proba >= threshold).astype(int)
     tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[0, 1]).ravel()
@@ -119,6 +121,7 @@ def plot_roc_curves(curves, path, positive=POSITIVE_CLASS, title="ROC"):
 
 def plot_confusion(y_true, p_spiral, path, classes=CLASSES, threshold=THRESHOLD):
     """Write the confusion matrix as a PNG and return its path."""
+    check_probability("threshold", threshold)
     truth, proba = binary_truth(y_true, p_spiral, classes[1])
     matrix = confusion_matrix(truth, (proba >= threshold).astype(int), labels=[0, 1])
     fig = figure()

@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from astro_morph.exceptions import InputError
+from astro_morph.utils.validate import check_integer, check_number
 
 __all__ = ["Preprocessing"]
 
@@ -27,6 +28,10 @@ class Preprocessing:
 
     input_size: int = 64
     crop_fraction: float = 0.35
+
+    def __post_init__(self):
+        check_integer("input_size", self.input_size, low=8)
+        check_number("crop_fraction", self.crop_fraction, 0, 1, low_inclusive=False)
 
     def to_dict(self):
         return asdict(self)

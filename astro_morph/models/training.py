@@ -31,6 +31,7 @@ from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerpri
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
 from astro_morph.models.network import build_network, predict_logits
+from astro_morph.utils.validate import check_integer, check_number, check_quantity
 
 __all__ = ["train", "OneProcess", "budget_seconds", "check_params", "build_model",
            "unfreeze_schedule", "LOSS"]
@@ -98,6 +99,14 @@ def check_params(classifier):
                          "use weights=None or another backbone.")
     if classifier.class_weight not in ("balanced", None):
         raise InputError("class_weight must be 'balanced' or None.")
+    check_integer("epochs", classifier.epochs, low=1)
+    check_integer("batch_size", classifier.batch_size, low=1)
+    check_integer("patience", classifier.patience, low=0)
+    check_integer("seed", classifier.seed, low=0)
+    check_number("learning_rate", classifier.learning_rate, low=0, low_inclusive=False)
+    check_number("colour_jitter", classifier.colour_jitter, low=0, high=1)
+    if classifier.time_budget is not None:
+        check_quantity("time_budget", classifier.time_budget, u.s, low=0, default_unit=u.s)
     if classifier.framing is not None and not isinstance(classifier.framing, Framing):
         raise InputError("framing must be None or an astro_morph.Framing, got "
                          f"{type(classifier.framing).__name__}.")

@@ -5,18 +5,22 @@ file fetched once is reused by later runs and by other astropy-affiliated
 packages; ``conf.offline = True`` uses only that cache.
 """
 
+import http.client
 import importlib
 import time
+import urllib.error
+import warnings
 
 from astropy import config as _config
-from astropy.utils.data import download_file, is_url_in_cache
+from astropy.io import fits
+from astropy.utils.data import clear_download_cache, download_file, is_url_in_cache
 
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import AstroMorphError, FootprintError, MissingDependencyError
 from astro_morph.logger import log
 
-__all__ = ["conf", "Conf", "NetworkError", "EmptyResultError", "with_retries",
-           "cached_download", "require", "CutoutService"]
+__all__ = ["conf", "Conf", "NetworkError", "EmptyResultError", "IncompleteFileError",
+           "with_retries", "cached_download", "is_complete_fits", "require", "CutoutService"]
 
 
 class Conf(_config.ConfigNamespace):
@@ -69,15 +73,27 @@ def require(module, feature):
             "\"astro_morph[surveys]\"") from exc
 
 
+class IncompleteFileError(OSError):
+    """A download gave a file that is not what was asked for (an error page, a cut-off
+    transfer); it was removed from the cache and is retried like a network error."""
+
+
 def with_retries(function, service, *, what="request"):
     """Call ``function()`` up to ``conf.retries`` times with exponential back-off.
 
-    Connection problems, timeouts and HTTP errors are retried; when every
-    attempt failed a `NetworkError` names the service and the last problem.
+    Connection problems, timeouts, HTTP errors other than 404 and incomplete
+    files are retried (``conf.backoff`` seconds, doubled each time); when every
+    attempt failed a `NetworkError` names the service, the last problem and the
+    settings to change. HTTP 404 (nothing at that address, e.g. a position off
+    a survey's footprint) raises `EmptyResultError` at once.
     """
-    import requests  # astroquery's dependency; astropy downloads raise URLError/OSError
-
-    retryable = (requests.exceptions.RequestException, ConnectionError, TimeoutError, OSError)
+    try:  # astroquery's requests, where astroquery is installed
+        requests = importlib.import_module("requests")
+        request_errors = (requests.exceptions.RequestException,)
+    except ImportError:
+        request_errors = ()
+    retryable = (*request_errors, ConnectionError, TimeoutError, OSError,
+                 http.client.HTTPException)
     attempts = max(1, int(conf.retries))
     delay = float(conf.backoff)
     for attempt in range(1, attempts + 1):
@@ -85,32 +101,82 @@ def with_retries(function, service, *, what="request"):
             return function()
         except AstroMorphError:
             raise
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                raise EmptyResultError(
+                    f"{service}: nothing at {exc.url or what} (HTTP 404); the position may "
+                    "lie outside the survey's footprint.") from exc
+            problem = exc
         except retryable as exc:
-            if attempt == attempts:
-                raise NetworkError(
-                    f"{service}: {what} failed after {attempts} attempt(s) ({exc}); check the "
-                    "connection, raise astro_morph.surveys.conf.timeout / .retries, or use "
-                    "files already downloaded with conf.offline = True.") from exc
-            log.warning("%s: %s failed (%s); retrying in %.0f s", service, what, exc, delay)
-            time.sleep(delay)
-            delay *= 2
+            problem = exc
+        if attempt == attempts:
+            raise NetworkError(
+                f"{service}: {what} failed after {attempts} attempt(s) ({problem}); check the "
+                "connection, raise astro_morph.surveys.conf.timeout / .retries, or use "
+                "files already downloaded with conf.offline = True.") from problem
+        log.warning("%s: %s failed (%s); retrying in %.1f s", service, what, problem, delay)
+        time.sleep(delay)
+        delay *= 2
+
+
+def is_complete_fits(path):
+    """True when ``path`` is a FITS file whose every HDU reads whole.
+
+    An HTML error page, an empty file or a cut-off transfer is not.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "page.fits"
+    >>> _ = path.write_text("<html>Service unavailable</html>")
+    >>> is_complete_fits(path)
+    False
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # astropy only warns of a truncated file
+            # Our own handle: closed even when astropy gives up half-way through.
+            with open(path, "rb") as handle, fits.open(handle, memmap=False) as hdulist:
+                for hdu in hdulist:
+                    hdu.data  # noqa: B018  (reading the data is the check)
+        return True
+    except Exception:  # any failure to read means an incomplete or foreign file
+        return False
 
 
 def cached_download(url, service, *, progress=False):
-    """Path of ``url``'s file in astropy's download cache, downloading it if needed.
+    """Path of ``url``'s FITS file in astropy's download cache, downloading it if needed.
 
-    With ``conf.offline`` only the cache is used, and a missing file raises
-    `NetworkError` saying so.
+    Every file is checked before it is used (`is_complete_fits`): one that is
+    not a complete FITS file -- an HTML error page, a cut-off transfer, a
+    damaged cache entry -- is removed from the cache and fetched again, never
+    served. Downloads go to a temporary file that appears under the URL only
+    once complete (astropy's cache), so a killed download leaves nothing that
+    looks whole. With ``conf.offline`` only the cache is used, and a missing
+    or damaged file raises `NetworkError` saying so.
     """
     if conf.offline:
         if not is_url_in_cache(url):
             raise NetworkError(f"{service}: offline mode and {url} is not in the download "
                                "cache; set astro_morph.surveys.conf.offline = False to fetch it.")
-        return download_file(url, cache=True)
-    return with_retries(lambda: download_file(url, cache=bool(conf.cache),
-                                              timeout=float(conf.timeout),
-                                              show_progress=progress),
-                        service, what=f"download of {url}")
+        path = download_file(url, cache=True)
+        if not is_complete_fits(path):
+            clear_download_cache(url)
+            raise NetworkError(f"{service}: the cached copy of {url} was damaged and has "
+                               "been removed; set astro_morph.surveys.conf.offline = False "
+                               "to fetch it again.")
+        return path
+
+    def fetch():
+        path = download_file(url, cache=bool(conf.cache), timeout=float(conf.timeout),
+                             show_progress=progress)
+        if not is_complete_fits(path):
+            clear_download_cache(url)
+            raise IncompleteFileError(f"{url} gave no complete FITS file (an error page or a "
+                                      "cut-off transfer)")
+        return path
+
+    return with_retries(fetch, service, what=f"download of {url}")
 
 
 class CutoutService:

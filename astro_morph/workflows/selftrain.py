@@ -11,6 +11,7 @@ from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.logger import log
 from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.utils.provenance import provenance
+from astro_morph.utils.validate import check_integer, check_number
 from astro_morph.workflows.transfer import fine_tune
 
 __all__ = ["self_train"]
@@ -82,8 +83,10 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
     classifier.check_fitted()
     if not test_sets:
         raise InputError("self_train needs at least one labelled test set to judge each round.")
-    if not 0.5 <= threshold < 1 or rounds < 1 or patience < 1:
-        raise InputError("threshold must be in [0.5, 1), rounds and patience at least 1.")
+    check_number("threshold", threshold, 0.5, 1, high_inclusive=False)
+    check_integer("rounds", rounds, low=1)
+    check_integer("patience", patience, low=1)
+    check_integer("epochs", epochs, low=1)
     if not isinstance(labelled, tuple) or len(labelled) != 2:
         raise InputError("labelled must be a tuple (images, labels).")
     train_x = _images(labelled[0], "the labelled images")
@@ -93,7 +96,8 @@ def self_train(classifier, labelled, unlabelled, *, test_sets, rounds=3, per_rou
     pool = _images(unlabelled, "unlabelled")
     tests = {name: (_images(x, f"test set {name!r}"), encode_labels(y, classifier.classes_))
              for name, (x, y) in test_sets.items()}
-    per_round = int(per_round or max(1, len(pool) // rounds))
+    per_round = max(1, len(pool) // rounds) if per_round is None else check_integer(
+        "per_round", per_round, low=1)
 
     used = np.zeros(len(pool), dtype=bool)
     current, best, best_score, stale = classifier, classifier, -np.inf, 0

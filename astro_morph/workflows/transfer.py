@@ -2,6 +2,7 @@
 
 from astro_morph.exceptions import InputError
 from astro_morph.models.classifier import MorphologyClassifier
+from astro_morph.utils.validate import check_integer, check_number
 
 __all__ = ["fine_tune"]
 
@@ -55,10 +56,10 @@ def fine_tune(classifier, X, y=None, *, learning_rate_factor=0.2, epochs=15, sou
         raise InputError("fine_tune needs a fitted MorphologyClassifier, got "
                          f"{type(classifier).__name__}.")
     classifier.check_fitted()
-    if not 0 < learning_rate_factor <= 1:
-        raise InputError(f"learning_rate_factor must be in (0, 1], got {learning_rate_factor}.")
+    check_number("learning_rate_factor", learning_rate_factor, 0, 1, low_inclusive=False)
+    check_integer("epochs", epochs, low=1)
     settings = classifier.get_params()
-    settings.update(weights=classifier, epochs=int(epochs),
+    settings.update(weights=classifier, epochs=epochs,
                     learning_rate=classifier.learning_rate * learning_rate_factor,
                     input_size=classifier.preprocessing_.input_size,
                     crop_fraction=classifier.preprocessing_.crop_fraction,

@@ -12,6 +12,7 @@ from astro_morph import (
     MockSurvey,
     MorphologyClassifier,
     classify,
+    classify_catalog,
     make_cutouts,
     read_table,
     write_table,
@@ -97,3 +98,35 @@ def test_classify_resampling_choices(mock, mock_model):
     with pytest.raises(InputError, match="resampling must be one of"):
         classify(catalog, mock.source("des"), classifier=mock_model,
                  framing={"resampling": "cubic"})
+
+
+def test_an_empty_catalog_gets_every_column(mock, mock_model, tmp_path):
+    catalog = mock.catalog("des")
+    cut = catalog[np.zeros(len(catalog), dtype=bool)]  # e.g. after a magnitude cut
+    assert len(cut) == 0
+    full = classify(catalog[:2], mock.source("des"), classifier=mock_model, prefix="des_")
+    empty = classify(cut, mock.source("des"), classifier=mock_model, prefix="des_")
+    assert len(empty) == 0 and empty.colnames == full.colnames
+    for name in empty.colnames:
+        assert getattr(empty[name], "unit", None) == getattr(full[name], "unit", None)
+    assert empty.meta["AMBACKBN"] == "compact" and empty.meta["AMCUTPIX"] == 32
+    written = classify_catalog(cut, mock.source("des"), tmp_path / "none.ecsv",
+                               classifier=mock_model, prefix="des_")
+    assert len(written) == 0 and written.colnames == full.colnames
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["none.ecsv"]
+    assert written["des_p_spiral"].unit == u.dimensionless_unscaled
+
+
+def test_the_command_line_classifies_an_empty_catalog(mock, mock_model, tmp_path, capsys):
+    from astro_morph.cli import main
+    files = mock.write(tmp_path / "mock")["des"]
+    model = tmp_path / "model.keras"
+    mock_model.save(model)
+    Table({"ra": np.zeros(0), "dec": np.zeros(0)}).write(tmp_path / "empty.ecsv")
+    argv = ["classify", str(tmp_path / "empty.ecsv"), "--out", str(tmp_path / "out.ecsv"),
+            "--model", str(model), "--survey", "des"]
+    for band, path in files["images"].items():
+        argv += ["--fits", f"{band}={path}"]
+    assert main(argv) == 0
+    assert "0 rows" in capsys.readouterr().out
+    assert len(read_table(tmp_path / "out.ecsv")) == 0
