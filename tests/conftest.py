@@ -41,7 +41,8 @@ def mock_survey():
 
 
 #: Doctests that train a network for longer than a few seconds.
-SLOW_DOCTESTS = {"astro_morph.workflows.transfer.fine_tune"}
+SLOW_DOCTESTS = {"astro_morph.workflows.transfer.fine_tune",
+                 "astro_morph.models.classifier.MorphologyClassifier"}
 
 
 def pytest_collection_modifyitems(items):

@@ -401,6 +401,12 @@ CLI_CASES = {
     "CLI report on a labels file that does not exist": (
         ["report", "{model}", "--labels", "{tmp}/nowhere.csv", "--out", "{tmp}/report"],
         "does not exist"),
+    "CLI classify with a band of no known survey": (
+        ["classify", "{tmp}/cat.ecsv", "--fits", "q={tmp}/r.fits", "--out", "{tmp}/out.ecsv",
+         "--model", "{model}"], "no known survey.*--survey"),
+    "CLI classify with one band of three": (
+        ["classify", "{tmp}/cat.ecsv", "--fits", "r={tmp}/r.fits", "--out", "{tmp}/out.ecsv",
+         "--model", "{model}", "--survey", "sdss"], r"lacks \['g', 'i'\].*--fits BAND=FILE"),
     "CLI train for no epochs": (
         ["train", "--labels", "{tmp}/labels.csv", "--out", "{tmp}/m.keras", "--epochs", "0"],
         "epochs must be"),
@@ -408,7 +414,8 @@ CLI_CASES = {
         ["train", "--labels", "{tmp}/labels.csv", "--out", "{tmp}/m.keras", "--time-budget",
          "-1"], "time_budget must be"),
     "CLI classify with cutouts of 4 pixels": (
-        ["classify", "{tmp}/cat.ecsv", "--fits", "r={tmp}/r.fits", "--out", "{tmp}/out.ecsv",
+        ["classify", "{tmp}/cat.ecsv", "--fits", "g={tmp}/r.fits", "--fits", "r={tmp}/r.fits",
+         "--fits", "i={tmp}/r.fits", "--survey", "sdss", "--out", "{tmp}/out.ecsv",
          "--model", "{model}", "--size", "4"], "at least 8"),
     "CLI classify in chunks of no rows": (
         ["classify", "{tmp}/cat.ecsv", "--fits", "r={tmp}/r.fits", "--out", "{tmp}/out.ecsv",

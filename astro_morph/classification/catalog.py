@@ -10,6 +10,7 @@ from astro_morph.catalogs.positions import parse_positions
 from astro_morph.catalogs.tableio import read_table, table_format, write_table
 from astro_morph.classification.classify import check_source, fitted_classifier, resolve_framing
 from astro_morph.classification.columns import classification_columns, classification_meta
+from astro_morph.distributed.runtime import allgather_object, init
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 from astro_morph.utils.files import read_json, write_json
@@ -33,7 +34,7 @@ def _fingerprint(coords, fields, classifier, source, options):
 
 def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_size=10_000,
                      framing=None, radius_column=None, batch_size=256, overwrite=False,
-                     progress=True):
+                     progress=True, distributed=False):
     """Classify a catalog into a file, chunk by chunk, resuming an interrupted run.
 
     Each chunk of rows is classified and written atomically into the folder
@@ -66,6 +67,12 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
         error names it), so that no finished work is discarded silently.
     progress : bool
         Log each chunk as it finishes.
+    distributed : bool
+        Under a Horovod launcher (``horovodrun -np N python script.py``), the
+        ranks share the chunks (rank ``r`` takes every ``N``-th), write them into
+        the same partial folder (on a file system every rank sees), and rank 0
+        writes ``out``; every rank returns the table. A killed job started again
+        resumes from the chunks already written, with any number of ranks.
 
     Returns
     -------
@@ -114,40 +121,74 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
 
     work = out + ".partial"
     record_path = os.path.join(work, _PROGRESS)
-    if os.path.isdir(work):
-        record = read_json(record_path, {})
-        if record.get("fingerprint") != key:
-            raise InputError(
-                f"{work!r} holds an interrupted run with other inputs (catalog, model, images "
-                "or options); rerun with the same inputs to resume it, or remove that folder "
-                "to start afresh.")
-        log.info("resuming %s: %d of %d chunks already done", out, len(record["done"]),
-                 n_chunks)
-    else:
-        os.makedirs(work)
-        record = {"fingerprint": key, "n_chunks": n_chunks, "done": [],
-                  "meta": classification_meta(classifier, source, framing, prefix)}
-        write_json(record_path, record)
+    run = _Ranks(distributed)
+    if run.is_root:
+        problem = _open_work(work, record_path, key, n_chunks, out,
+                             classification_meta(classifier, source, framing, prefix))
+    problem = run.share(problem if run.is_root else None)
+    if problem:
+        raise InputError(problem)
+    record = read_json(record_path, {})
 
-    for index in range(n_chunks):
+    # A chunk file exists only once complete (atomic writes): it is the record of done work.
+    for index in range(run.rank, n_chunks, run.size):
         chunk_file = os.path.join(work, f"chunk_{index:06d}.ecsv")
-        if index in record["done"] and os.path.isfile(chunk_file):
+        if os.path.isfile(chunk_file):
             continue
         rows = slice(index * chunk_size, (index + 1) * chunk_size)
         columns = classification_columns(classifier, source, coords[rows], fields[rows],
                                          framing, batch_size=batch_size)
         write_table(Table(columns), chunk_file, overwrite=True)
-        record["done"] = sorted(set(record["done"]) | {index})
-        write_json(record_path, record)
+        if not distributed:  # one writer: keep the human-readable progress record too
+            record["done"] = sorted(set(record.get("done", [])) | {index})
+            write_json(record_path, record)
         if progress:
             log.info("%s: chunk %d/%d written", out, index + 1, n_chunks)
 
-    parts = [Table.read(os.path.join(work, f"chunk_{i:06d}.ecsv"), format="ascii.ecsv")
-             for i in range(n_chunks)]
-    table = _finish(base, vstack(parts, metadata_conflicts="silent"), prefix, record["meta"],
-                    out, overwrite)
-    shutil.rmtree(work)
-    return table
+    run.share(None)  # every rank's chunks are written
+    if run.is_root:
+        parts = [Table.read(os.path.join(work, f"chunk_{i:06d}.ecsv"), format="ascii.ecsv")
+                 for i in range(n_chunks)]
+        _finish(base, vstack(parts, metadata_conflicts="silent"), prefix, record["meta"],
+                out, overwrite)
+        shutil.rmtree(work)
+    run.share(None)  # ``out`` is written
+    return read_table(out)
+
+
+def _open_work(work, record_path, key, n_chunks, out, meta):
+    """Create the partial folder, or check that it holds this run; a message if not."""
+    if os.path.isdir(work):
+        record = read_json(record_path, {})
+        if record.get("fingerprint") != key:
+            return (f"{work!r} holds an interrupted run with other inputs (catalog, model, "
+                    "images or options); rerun with the same inputs to resume it, or remove "
+                    "that folder to start afresh.")
+        done = sum(name.startswith("chunk_") for name in os.listdir(work))
+        log.info("resuming %s: %d of %d chunks already done", out, done, n_chunks)
+        return None
+    os.makedirs(work)
+    write_json(record_path, {"fingerprint": key, "n_chunks": n_chunks, "done": [],
+                             "meta": meta})
+    return None
+
+
+class _Ranks:
+    """This process's share of the chunks: one process, or a Horovod rank."""
+
+    def __init__(self, distributed):
+        self.hvd = init() if distributed else None
+        self.rank = self.hvd.rank() if distributed else 0
+        self.size = self.hvd.size() if distributed else 1
+        self.is_root = self.rank == 0
+        self._step = 0
+
+    def share(self, value):
+        """Rank 0's ``value`` on every rank, once all ranks got here (a barrier)."""
+        if self.hvd is None:
+            return value
+        self._step += 1
+        return allgather_object(value, name=f"astro_morph.catalog.{self._step}")[0]
 
 
 def _finish(base, new, prefix, meta, out, overwrite):

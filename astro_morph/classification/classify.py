@@ -12,6 +12,7 @@ from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import parse_framing
 from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.surveys.base import ImageSource
+from astro_morph.surveys.info import SURVEYS
 
 __all__ = ["classify", "fitted_classifier", "check_source", "resolve_framing"]
 
@@ -27,10 +28,20 @@ def fitted_classifier(classifier):
 
 
 def check_source(source):
-    """Refuse anything but an image source, naming what to pass."""
+    """Refuse anything but an image source of a known survey with its colour bands."""
     if not isinstance(source, ImageSource):
         raise InputError("classify needs source=an image source, e.g. FITSImageSource({...}), "
                          f"not {type(source).__name__}.")
+    if source.survey.name.lower() not in SURVEYS:
+        raise InputError(f"classification makes colour images with a survey's calibration; "
+                         f"this source has images {list(source.bands)} of no known survey: "
+                         f"give survey= one of {sorted(SURVEYS)} (--survey on the command "
+                         "line).")
+    missing = [band for band in source.survey.rgb_bands if band not in source.bands]
+    if missing:
+        raise InputError(f"classification needs the {source.survey.name} colour bands "
+                         f"{list(source.survey.rgb_bands)}; this source lacks {missing}: give "
+                         "one image per band (--fits BAND=FILE for each).")
     return source
 
 

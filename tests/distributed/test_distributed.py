@@ -5,8 +5,10 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -105,6 +107,54 @@ def test_time_budget_stops_every_rank_at_the_same_step(ranks):
     # This run also sends its gradients as float16 (fp16_compression=True).
     assert ranks[0]["budget"] == ranks[1]["budget"]
     assert 1 <= ranks[0]["budget"]["epochs"] < 10_000
+
+
+@needs_horovod
+@pytest.mark.slow
+def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path):
+    from astropy.table import Table
+
+    from astro_morph import FITSImageSource, MockSurvey, classify_catalog
+
+    files = MockSurvey(n_galaxies=12, seed=5).write(tmp_path / "mock")["des"]
+    catalog = Table(np.repeat(Table.read(files["catalog"]).as_array(), 3))  # 36 rows
+    catalog["row"] = np.arange(len(catalog))
+    catalog["ra"] = np.asarray(catalog["ra"], float) + (catalog["row"] % 3) * 0.5 / 3600
+    catalog["ra"].unit = "deg"
+    catalog.write(tmp_path / "catalog.ecsv")
+    images = [f"{band}={path}" for band, path in files["images"].items()]
+    out, worker = tmp_path / "sharded.ecsv", WORKER.with_name("catalog_worker.py")
+    command = [_horovodrun(), "--gloo", "-np", "2", "-H", "localhost:2", sys.executable,
+               str(worker), str(tmp_path / "catalog.ecsv"), str(out), *images]
+    env = {k: v for k, v in os.environ.items() if k not in ("HOROVOD_RANK",)}
+    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env=env, start_new_session=True)
+    partial = tmp_path / "sharded.ecsv.partial"
+    kill_after = int(np.random.default_rng().integers(2, 12))  # of 18 chunks
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and job.poll() is None:
+        done = len(list(partial.glob("chunk_*.ecsv"))) if partial.is_dir() else 0
+        if done >= kill_after:
+            break
+        time.sleep(0.02)
+    assert job.poll() is None, "the job ended before it could be killed"
+    os.killpg(job.pid, signal.SIGKILL)  # the launcher and both ranks, as a scheduler would
+    subprocess.run(["pkill", "-9", "-f", str(worker)], check=False)
+    job.wait()
+    assert not out.exists()
+    left = len(list(partial.glob("chunk_*.ecsv")))
+    print(f"killed with {left} of 18 chunks written")
+
+    _run_two_ranks(command[6:])  # the same job, started again
+    got = Table.read(out)
+    source = FITSImageSource(dict(item.split("=", 1) for item in images), survey="des")
+    want = classify_catalog(tmp_path / "catalog.ecsv", source, tmp_path / "single.ecsv",
+                            chunk_size=2, progress=False)
+    assert list(got["row"]) == list(range(36))  # every row once, in input order
+    np.testing.assert_allclose(np.ma.filled(got["p_spiral"], np.nan),
+                               np.ma.filled(want["p_spiral"], np.nan), rtol=1e-5, atol=1e-6)
+    assert list(got["morphology"]) == list(want["morphology"])
+    assert not partial.exists()
 
 
 @needs_horovod

@@ -117,6 +117,7 @@ def test_colour_after_crop_equals_crop_after_colour(mock_survey):
     np.testing.assert_array_equal(flags, cutouts.flags)
 
 
+@pytest.mark.slow
 def test_mixed_precision_trains_and_round_trips(tmp_path):
     import keras
     rng = np.random.default_rng(0)

@@ -2,9 +2,11 @@
 survey-scale run meets: error pages, 5xx, 404, cut-off and reset transfers, time-outs,
 damaged cache entries, processes filling one cache at once, and kills mid-download."""
 
+import gc
 import io
 import logging
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -31,6 +33,18 @@ def _fits_bytes(seed=0):
 
 
 GOOD = _fits_bytes()
+ZOO = (pathlib.Path(__file__).parent / "data" / "sdss_zoospec.csv").read_bytes()
+
+# urllib leaves the sockets of timed-out, reset and cut-off requests to the garbage
+# collector; collect them after each test here, where their warnings are expected.
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning",
+                                        "ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.fixture(autouse=True)
+def _collect_leaked_sockets():
+    yield
+    gc.collect()
 
 
 class Faults(BaseHTTPRequestHandler):
@@ -57,7 +71,7 @@ class Faults(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self):
-        route = self.path.split("?")[0].strip("/").split(".")[0]
+        route = self.path.split("?")[0].strip("/").split("/")[0].split(".")[0]
         count = Faults.counts[self.path] = Faults.counts.get(self.path, 0) + 1
         if route.startswith("ok"):
             self._send(200, GOOD)
@@ -82,6 +96,15 @@ class Faults(BaseHTTPRequestHandler):
             self.end_headers()
             self.connection.shutdown(2)
             self.close_connection = True
+        elif route == "zooflaky":  # a SkyServer SQL search: busy twice, then the answer
+            if count <= 2:
+                self._send(503, b"busy")
+            else:
+                self._send(200, ZOO, content_type="text/plain")
+        elif route == "zoopage":
+            self._send(200, b"<html><body>Maintenance</body></html>", content_type="text/html")
+        elif route == "zoomissing":
+            self._send(404, b"not found", content_type="text/plain")
         elif route == "trickle":
             self.send_response(200)
             self.send_header("Content-Length", str(len(GOOD)))
@@ -127,9 +150,6 @@ def test_server_errors_are_retried_with_back_off(server, cache, caplog):
     assert sum("retrying" in record.message for record in caplog.records) == 2
 
 
-# urllib leaves the socket of a timed-out request to the garbage collector.
-@pytest.mark.filterwarnings("ignore::ResourceWarning",
-                            "ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("route, problem", [
     ("page", "no complete FITS file"),
     ("cut", "supposed to be 20160 bytes but we only got 10080"),
@@ -189,6 +209,7 @@ def test_processes_filling_one_cache_at_once(server, cache):
         assert is_url_in_cache(url) and is_complete_fits(cached_download(url, "test archive"))
 
 
+@pytest.mark.slow
 def test_a_download_killed_midway_leaves_nothing_that_looks_whole(server, cache):
     url = f"{server}/trickle.fits"
     process = subprocess.Popen([sys.executable, "-c", _DOWNLOADER, str(cache), url])
@@ -201,3 +222,23 @@ def test_a_download_killed_midway_leaves_nothing_that_looks_whole(server, cache)
     assert not is_url_in_cache(url)
     with conf.set_temp("timeout", 10):
         assert is_complete_fits(cached_download(url, "test archive"))
+
+
+@pytest.mark.parametrize("route, expected", [
+    ("zooflaky", None),
+    ("zoopage", "failed after 3 attempt"),
+    ("zoomissing", "failed after 3 attempt"),
+])
+def test_galaxy_zoo_label_queries_under_faults(server, cache, route, expected):
+    sdss = pytest.importorskip("astroquery.sdss")
+    from astro_morph.surveys import galaxy_zoo_labels
+
+    with sdss.conf.set_temp("skyserver_baseurl", f"{server}/{route}/"), \
+            conf.set_temp("cache", False):
+        if expected is None:
+            labels = galaxy_zoo_labels(objids=[1237663784206139437])
+            assert "label" in labels.colnames and len(labels) >= 1
+        else:
+            with pytest.raises(NetworkError, match=expected) as info:
+                galaxy_zoo_labels(objids=[1237663784206139437])
+            assert "SDSS" in str(info.value) and "conf.timeout / .retries" in str(info.value)
