@@ -6,6 +6,13 @@ import subprocess
 import time
 
 import numpy as np
+from astropy import units as u
+
+from astro_morph import Framing
+
+#: 32 pixels of 0.396 arcsec (SDSS's pixel): small cutouts for fast tests.
+SMALL = Framing(field=32 * 0.396 * u.arcsec, size=32)
+
 
 #: Small, fast classifier settings for tests.
 TINY = {"input_size": 16, "crop_fraction": 1.0, "batch_size": 8, "verbose": 0}

@@ -28,6 +28,7 @@ def test_hp_and_fo_membership_at_the_thresholds():
     stricter = curate_galaxy_zoo(gz, spiral_threshold=0.99, elliptical_threshold=0.95)
     assert not stricter["hp"].any()
 
+
 def test_curation_reads_raw_fractions_and_names_missing_columns():
     curated = curate_galaxy_zoo(Table({"P_CS": [0.9], "P_EL": [0.05]}))
     assert curated["label"][0] == "spiral" and curated.meta["galaxy_zoo"]["spiral_column"] == "P_CS"
@@ -35,6 +36,7 @@ def test_curation_reads_raw_fractions_and_names_missing_columns():
         curate_galaxy_zoo(Table({"ra": [1.0]}))
     with pytest.raises(InputError, match="vote fraction"):
         curate_galaxy_zoo(Table({"P_CS": [0.9], "P_EL": [0.05]}), clean_threshold=1.5)
+
 
 def test_split_sets_is_stratified_and_summarised():
     labels = np.array(["spiral"] * 30 + ["elliptical"] * 70)

@@ -6,11 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-from astropy import units as u
 from astropy.table import Table
 
 from astro_morph import (
-    Framing,
     InputError,
     MockSurvey,
     MorphologyClassifier,
@@ -19,19 +17,21 @@ from astro_morph import (
 )
 from astro_morph.classification import catalog as catalog_module
 
-from helpers import kill_when
+from helpers import SMALL, kill_when
 
 
 @pytest.fixture(scope="module")
 def mock():
     return MockSurvey(n_galaxies=12, seed=5)
 
+
 @pytest.fixture(scope="module")
 def model(mock):
     clf = MorphologyClassifier(input_size=16, epochs=1, batch_size=8, verbose=0, seed=1,
                                crop_fraction=1.0,
-                               framing=Framing(field=32 * 0.396 * u.arcsec, size=32))
+                               framing=SMALL)
     return clf.fit(mock.catalog("sdss"), source=mock.source("sdss"))
+
 
 def _same_rows(a, b, prefix=""):
     """Same rows in the same order; probabilities equal up to batch-size rounding."""
@@ -46,6 +46,7 @@ def _same_rows(a, b, prefix=""):
         else:
             np.testing.assert_array_equal(left, right)
 
+
 def test_chunks_equal_one_classify_call(mock, model, tmp_path):
     catalog = mock.catalog("des")
     out = tmp_path / "classified.ecsv"
@@ -59,6 +60,7 @@ def test_chunks_equal_one_classify_call(mock, model, tmp_path):
         classify_catalog(catalog, mock.source("des"), out, classifier=model)
     with pytest.raises(InputError, match="table format"):
         classify_catalog(catalog, mock.source("des"), tmp_path / "x.unknown", classifier=model)
+
 
 def test_interrupted_run_resumes_after_the_last_chunk(mock, model, tmp_path, monkeypatch):
     catalog = mock.catalog("des")
@@ -92,6 +94,7 @@ def test_interrupted_run_resumes_after_the_last_chunk(mock, model, tmp_path, mon
                                  classifier=model, chunk_size=5)
     _same_rows(result, reference)
     assert not (tmp_path / "resumed.fits.partial").exists()
+
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(mock, model, tmp_path):

@@ -7,7 +7,6 @@ from astropy.coordinates import SkyCoord
 from astropy.table import QTable, Table
 
 from astro_morph import (
-    Framing,
     InputError,
     MockSurvey,
     MorphologyClassifier,
@@ -19,12 +18,13 @@ from astro_morph import (
 )
 from astro_morph.imaging import CUTOUT_FLAGS
 
-#: 32 pixels of 0.396 arcsec: small cutouts for fast tests.
-SMALL = Framing(field=32 * 0.396 * u.arcsec, size=32)
+from helpers import SMALL
+
 
 @pytest.fixture(scope="module")
 def mock():
     return MockSurvey(n_galaxies=12, seed=4)
+
 
 @pytest.fixture(scope="module")
 def mock_model(mock):
@@ -33,6 +33,7 @@ def mock_model(mock):
     clf = MorphologyClassifier(input_size=16, epochs=2, batch_size=4, verbose=0, seed=0,
                                crop_fraction=1.0, validation_fraction=0.25, framing=SMALL)
     return clf.fit(catalog, source=mock.source("sdss"))
+
 
 def test_classify_adds_columns_units_and_meta(mock, mock_model):
     catalog = mock.catalog("des")
@@ -54,6 +55,7 @@ def test_classify_adds_columns_units_and_meta(mock, mock_model):
     in_place = classify(catalog, mock.source("des"), classifier=mock_model, copy=False)
     assert in_place is catalog and "p_spiral" in catalog.colnames
 
+
 @pytest.mark.parametrize("suffix", [".ecsv", ".fits", ".vot"])
 def test_columns_and_meta_survive_round_trips(mock, mock_model, tmp_path, suffix):
     result = classify(mock.catalog("des")[:4], mock.source("des"), classifier=mock_model)
@@ -66,6 +68,7 @@ def test_columns_and_meta_survive_round_trips(mock, mock_model, tmp_path, suffix
     assert back["p_spiral"].unit == u.dimensionless_unscaled
     for key in ("AMBACKBN", "AMSHA256", "AMVERS", "AMTEMP", "AMDATE"):
         assert str(back.meta[key]) == str(result.meta[key])
+
 
 def test_classify_skycoord_and_radius_column(mock, mock_model):
     coords = SkyCoord(mock.truth["ra"][:3], mock.truth["dec"][:3])
@@ -81,11 +84,13 @@ def test_classify_skycoord_and_radius_column(mock, mock_model):
     with pytest.raises(InputError, match="source"):
         classify(table, "DES_g.fits", classifier=mock_model)
 
+
 def test_predict_on_cutouts_and_positions_agree(mock, mock_model):
     catalog = mock.catalog("sdss")[:4]
     cutouts = make_cutouts(mock.source("sdss"), catalog, **SMALL.cutout_kwargs(SMALL.field))
     np.testing.assert_allclose(mock_model.predict_proba(cutouts),
                                mock_model.predict_proba(catalog, source=mock.source("sdss")))
+
 
 def test_classify_resampling_choices(mock, mock_model):
     catalog = mock.catalog("des")[:3]

@@ -7,7 +7,6 @@ from astropy.table import Table
 
 from astro_morph import (
     FITSImageSource,
-    Framing,
     MockSurvey,
     MorphologyClassifier,
     classify,
@@ -17,8 +16,7 @@ from astro_morph import (
 from astro_morph.inputs import prepare_images
 from astro_morph.models import training as training_module
 
-#: 32 pixels of 0.396 arcsec: small cutouts for fast tests.
-SMALL = Framing(field=32 * 0.396 * u.arcsec, size=32)
+from helpers import SMALL
 
 
 class Recorder:

@@ -56,6 +56,7 @@ def test_embedding_silhouette_separates_learned_from_random(toy_model):
 def _links(page):
     return re.findall(r'src="([^"]+)"', page)
 
+
 def test_report_links_resolve_and_missing_figures_are_refused(toy_model, tmp_path):
     images, labels = toy_images(n=40, seed=9)
     page = write_report(toy_model, images, labels, tmp_path / "report", name="toy")
@@ -73,6 +74,7 @@ def test_report_links_resolve_and_missing_figures_are_refused(toy_model, tmp_pat
     assert not (tmp_path / "other" / "report.html").exists()
     with pytest.raises(InputError, match="outside the report folder"):
         report.add_figure("elsewhere", tmp_path / "report" / "roc.png")
+
 
 def test_self_training_plot(tmp_path):
     history = Table({"round": [0, 1], "n_added": [0, 10], "accuracy_des": [0.9, 0.92],

@@ -20,6 +20,7 @@ def _write_images(folder, n=6):
         rows.append(f"g{i}.jpeg,{label}")
     (folder / "labels.csv").write_text("\n".join(rows) + "\n")
 
+
 def test_csv_and_folder_inputs(tmp_path):
     _write_images(tmp_path)
     paths, labels = read_labels_csv(tmp_path / "labels.csv", classes=("elliptical", "spiral"))
@@ -34,6 +35,7 @@ def test_csv_and_folder_inputs(tmp_path):
                 (tmp_path / f"g{i}.jpeg").read_bytes())
     images, found, _ = prepare_images(str(tmp_path / "classes"), Preprocessing(16, 1.0))
     assert images.shape == (4, 16, 16, 3) and sorted(found) == ["elliptical"] * 2 + ["spiral"] * 2
+
 
 def test_bad_image_files(tmp_path):
     _write_images(tmp_path)

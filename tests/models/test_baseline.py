@@ -29,6 +29,7 @@ def test_morphology_features_measure_what_they_say():
     assert table["r50"][1] > table["r50"][0]
     assert np.all(np.isfinite(np.stack([table[c] for c in table.colnames])))
 
+
 def test_feature_classifier_learns_and_refuses_bad_input():
     images, labels = toy_images(n=40)
     clf = FeatureClassifier(input_size=16, crop_fraction=1.0).fit(images, labels)

@@ -53,6 +53,7 @@ def test_interrupted_fit_continues_from_its_last_epoch(tmp_path, monkeypatch, la
     assert int(resumed.model_.optimizer.iterations.numpy()) == steps
     assert not checkpoint.exists()
 
+
 def test_sigkill_during_training_then_resume_continues_the_epochs(tmp_path, labelled_folder):
     labels = labelled_folder(tmp_path, n=64)
     out = tmp_path / "model.keras"

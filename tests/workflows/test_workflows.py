@@ -26,6 +26,7 @@ def test_fine_tune_starts_from_the_given_weights(toy_model):
     with pytest.raises(InputError, match="MorphologyClassifier"):
         fine_tune("model.keras", images, labels)
 
+
 @pytest.mark.slow
 def test_a_loaded_fine_tune_says_how_to_train_again(toy_model, tmp_path):
     # Saved after continuing from an in-memory classifier, the model records where it
@@ -39,6 +40,7 @@ def test_a_loaded_fine_tune_says_how_to_train_again(toy_model, tmp_path):
         loaded.fit(images, labels)
     loaded.set_params(weights=str(tmp_path / "tuned.keras"), epochs=1).fit(images, labels)
     assert loaded.predict_proba(images).shape == (16, 2)
+
 
 @pytest.mark.slow
 def test_self_train_adds_confident_galaxies_and_records_each_round(toy_model):
@@ -60,6 +62,7 @@ def test_self_train_adds_confident_galaxies_and_records_each_round(toy_model):
         self_train(toy_model, (images, labels), pool, test_sets={})
     with pytest.raises(InputError, match="tuple"):
         self_train(toy_model, images, pool, test_sets={"toy": (test_images, test_labels)})
+
 
 @pytest.mark.slow
 def test_self_train_judges_and_retrains_on_the_images_as_fit_takes_them():
@@ -89,6 +92,7 @@ def test_self_train_judges_and_retrains_on_the_images_as_fit_takes_them():
     with pytest.raises(InputError, match="image batch of shape"):
         self_train(cropping, (images, labels), Table({"ra": [1.0], "dec": [2.0]}),
                    test_sets={"toy": (test_images, test_labels)})
+
 
 def test_self_train_stops_when_nothing_is_confident():
     # Barely visible features and one epoch: a classifier unsure of everything.
