@@ -26,7 +26,7 @@ __all__ = ["conf", "Conf", "NetworkError", "EmptyResultError", "IncompleteFileEr
 class Conf(_config.ConfigNamespace):
     """Configuration of archive access (``astro_morph.surveys.conf``).
 
-    Change values for a session (``conf.timeout = 120``), temporarily
+    Change values for the running Python process (``conf.timeout = 120``), temporarily
     (``with conf.set_temp("offline", True): ...``) or in the astropy
     configuration file of astro_morph.
     """

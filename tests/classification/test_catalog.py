@@ -10,27 +10,12 @@ from astropy.table import Table
 
 from astro_morph import (
     InputError,
-    MockSurvey,
-    MorphologyClassifier,
     classify,
     classify_catalog,
 )
 from astro_morph.classification import catalog as catalog_module
 
-from helpers import SMALL, kill_when
-
-
-@pytest.fixture(scope="module")
-def mock():
-    return MockSurvey(n_galaxies=12, seed=5)
-
-
-@pytest.fixture(scope="module")
-def model(mock):
-    clf = MorphologyClassifier(input_size=16, epochs=1, batch_size=8, verbose=0, seed=1,
-                               crop_fraction=1.0,
-                               framing=SMALL)
-    return clf.fit(mock.catalog("sdss"), source=mock.source("sdss"))
+from helpers import kill_when
 
 
 def _same_rows(a, b, prefix=""):
@@ -47,22 +32,23 @@ def _same_rows(a, b, prefix=""):
             np.testing.assert_array_equal(left, right)
 
 
-def test_chunks_equal_one_classify_call(mock, model, tmp_path):
+def test_chunks_equal_one_classify_call(mock, mock_model, tmp_path):
     catalog = mock.catalog("des")
     out = tmp_path / "classified.ecsv"
-    result = classify_catalog(catalog, mock.source("des"), out, classifier=model, chunk_size=5,
-                              prefix="des_")
-    direct = classify(catalog, mock.source("des"), classifier=model, prefix="des_")
+    result = classify_catalog(catalog, mock.source("des"), out, classifier=mock_model,
+                              chunk_size=5, prefix="des_")
+    direct = classify(catalog, mock.source("des"), classifier=mock_model, prefix="des_")
     _same_rows(result, direct, "des_")
     assert result.meta["AMPREFIX"] == "des_" and result.meta["AMBACKBN"] == "compact"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classified.ecsv"]
     with pytest.raises(InputError, match="exists"):
-        classify_catalog(catalog, mock.source("des"), out, classifier=model)
+        classify_catalog(catalog, mock.source("des"), out, classifier=mock_model)
     with pytest.raises(InputError, match="table format"):
-        classify_catalog(catalog, mock.source("des"), tmp_path / "x.unknown", classifier=model)
+        classify_catalog(catalog, mock.source("des"), tmp_path / "x.unknown",
+                         classifier=mock_model)
 
 
-def test_interrupted_run_resumes_after_the_last_chunk(mock, model, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_after_the_last_chunk(mock, mock_model, tmp_path, monkeypatch):
     catalog = mock.catalog("des")
     assert len(catalog) == 12  # three chunks of 5, 5 and 2 rows
     out = tmp_path / "resumed.fits"
@@ -77,30 +63,33 @@ def test_interrupted_run_resumes_after_the_last_chunk(mock, model, tmp_path, mon
 
     monkeypatch.setattr(catalog_module, "classification_columns", failing)
     with pytest.raises(KeyboardInterrupt):
-        classify_catalog(catalog, mock.source("des"), out, classifier=model, chunk_size=5)
+        classify_catalog(catalog, mock.source("des"), out, classifier=mock_model,
+                         chunk_size=5)
     assert not out.exists()
     record = json.loads((tmp_path / "resumed.fits.partial" / "progress.json").read_text())
     assert record["done"] == [0, 1] and record["n_chunks"] == 3
 
     # Other inputs never reuse (nor delete) the finished chunks.
     with pytest.raises(InputError, match="remove that folder"):
-        classify_catalog(catalog[:10], mock.source("des"), out, classifier=model, chunk_size=5)
+        classify_catalog(catalog[:10], mock.source("des"), out, classifier=mock_model,
+                         chunk_size=5)
     assert (tmp_path / "resumed.fits.partial" / "chunk_000001.ecsv").exists()
 
     calls.clear()
-    result = classify_catalog(catalog, mock.source("des"), out, classifier=model, chunk_size=5)
+    result = classify_catalog(catalog, mock.source("des"), out, classifier=mock_model,
+                              chunk_size=5)
     assert calls == [2]  # chunk 2 only
     reference = classify_catalog(catalog, mock.source("des"), tmp_path / "ref.fits",
-                                 classifier=model, chunk_size=5)
+                                 classifier=mock_model, chunk_size=5)
     _same_rows(result, reference)
     assert not (tmp_path / "resumed.fits.partial").exists()
 
 
 @pytest.mark.slow
-def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(mock, model, tmp_path):
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(mock, mock_model, tmp_path):
     files = mock.write(tmp_path / "mock")["des"]
     model_path = tmp_path / "model.keras"
-    model.save(model_path)
+    mock_model.save(model_path)
     catalog = Table.read(files["catalog"])
     catalog = Table(np.repeat(catalog.as_array(), 4))  # 48 rows, 24 chunks
     catalog["row"] = np.arange(len(catalog))

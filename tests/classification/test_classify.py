@@ -8,8 +8,6 @@ from astropy.table import QTable, Table
 
 from astro_morph import (
     InputError,
-    MockSurvey,
-    MorphologyClassifier,
     classify,
     classify_catalog,
     make_cutouts,
@@ -19,20 +17,6 @@ from astro_morph import (
 from astro_morph.imaging import CUTOUT_FLAGS
 
 from helpers import SMALL
-
-
-@pytest.fixture(scope="module")
-def mock():
-    return MockSurvey(n_galaxies=12, seed=4)
-
-
-@pytest.fixture(scope="module")
-def mock_model(mock):
-    """A tiny classifier trained on mock SDSS cutouts (positions + source input path)."""
-    catalog = mock.catalog("sdss")
-    clf = MorphologyClassifier(input_size=16, epochs=2, batch_size=4, verbose=0, seed=0,
-                               crop_fraction=1.0, validation_fraction=0.25, framing=SMALL)
-    return clf.fit(catalog, source=mock.source("sdss"))
 
 
 def test_classify_adds_columns_units_and_meta(mock, mock_model):
