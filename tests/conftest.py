@@ -6,10 +6,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from astro_morph import MorphologyClassifier
-from astro_morph.surveys import MockSurvey
+from astro_morph import MockSurvey, MorphologyClassifier
 
-from helpers import TINY, toy_images
+from helpers import SMALL, TINY, toy_images
 
 _DEFAULT_SHARED = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -89,3 +88,17 @@ def toy_model():
     """A small classifier fitted on toy galaxies (a blue ring or a red blob)."""
     images, labels = toy_images()
     return MorphologyClassifier(epochs=6, seed=1, **TINY).fit(images, labels)
+
+
+@pytest.fixture(scope="session")
+def small_mock():
+    """A mock survey of 12 galaxies for the classification tests."""
+    return MockSurvey(n_galaxies=12, seed=4)
+
+
+@pytest.fixture(scope="session")
+def small_model(small_mock):
+    """A tiny classifier trained on the small mock's SDSS cutouts (positions + source)."""
+    clf = MorphologyClassifier(input_size=16, epochs=2, batch_size=4, verbose=0, seed=0,
+                               crop_fraction=1.0, validation_fraction=0.25, framing=SMALL)
+    return clf.fit(small_mock.catalog("sdss"), source=small_mock.source("sdss"))

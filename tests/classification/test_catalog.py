@@ -32,24 +32,25 @@ def _same_rows(a, b, prefix=""):
             np.testing.assert_array_equal(left, right)
 
 
-def test_chunks_equal_one_classify_call(mock, mock_model, tmp_path):
-    catalog = mock.catalog("des")
+def test_chunks_equal_one_classify_call(small_mock, small_model, tmp_path):
+    catalog = small_mock.catalog("des")
     out = tmp_path / "classified.ecsv"
-    result = classify_catalog(catalog, mock.source("des"), out, classifier=mock_model,
+    result = classify_catalog(catalog, small_mock.source("des"), out, classifier=small_model,
                               chunk_size=5, prefix="des_")
-    direct = classify(catalog, mock.source("des"), classifier=mock_model, prefix="des_")
+    direct = classify(catalog, small_mock.source("des"), classifier=small_model, prefix="des_")
     _same_rows(result, direct, "des_")
     assert result.meta["AMPREFIX"] == "des_" and result.meta["AMBACKBN"] == "compact"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classified.ecsv"]
     with pytest.raises(InputError, match="exists"):
-        classify_catalog(catalog, mock.source("des"), out, classifier=mock_model)
+        classify_catalog(catalog, small_mock.source("des"), out, classifier=small_model)
     with pytest.raises(InputError, match="table format"):
-        classify_catalog(catalog, mock.source("des"), tmp_path / "x.unknown",
-                         classifier=mock_model)
+        classify_catalog(catalog, small_mock.source("des"), tmp_path / "x.unknown",
+                         classifier=small_model)
 
 
-def test_interrupted_run_resumes_after_the_last_chunk(mock, mock_model, tmp_path, monkeypatch):
-    catalog = mock.catalog("des")
+def test_interrupted_run_resumes_after_the_last_chunk(small_mock, small_model, tmp_path,
+                                                      monkeypatch):
+    catalog = small_mock.catalog("des")
     assert len(catalog) == 12  # three chunks of 5, 5 and 2 rows
     out = tmp_path / "resumed.fits"
     calls, interrupt = [], [True]
@@ -63,7 +64,7 @@ def test_interrupted_run_resumes_after_the_last_chunk(mock, mock_model, tmp_path
 
     monkeypatch.setattr(catalog_module, "classification_columns", failing)
     with pytest.raises(KeyboardInterrupt):
-        classify_catalog(catalog, mock.source("des"), out, classifier=mock_model,
+        classify_catalog(catalog, small_mock.source("des"), out, classifier=small_model,
                          chunk_size=5)
     assert not out.exists()
     record = json.loads((tmp_path / "resumed.fits.partial" / "progress.json").read_text())
@@ -71,25 +72,26 @@ def test_interrupted_run_resumes_after_the_last_chunk(mock, mock_model, tmp_path
 
     # Other inputs never reuse (nor delete) the finished chunks.
     with pytest.raises(InputError, match="remove that folder"):
-        classify_catalog(catalog[:10], mock.source("des"), out, classifier=mock_model,
+        classify_catalog(catalog[:10], small_mock.source("des"), out, classifier=small_model,
                          chunk_size=5)
     assert (tmp_path / "resumed.fits.partial" / "chunk_000001.ecsv").exists()
 
     calls.clear()
-    result = classify_catalog(catalog, mock.source("des"), out, classifier=mock_model,
+    result = classify_catalog(catalog, small_mock.source("des"), out, classifier=small_model,
                               chunk_size=5)
     assert calls == [2]  # chunk 2 only
-    reference = classify_catalog(catalog, mock.source("des"), tmp_path / "ref.fits",
-                                 classifier=mock_model, chunk_size=5)
+    reference = classify_catalog(catalog, small_mock.source("des"), tmp_path / "ref.fits",
+                                 classifier=small_model, chunk_size=5)
     _same_rows(result, reference)
     assert not (tmp_path / "resumed.fits.partial").exists()
 
 
 @pytest.mark.slow
-def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(mock, mock_model, tmp_path):
-    files = mock.write(tmp_path / "mock")["des"]
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(small_mock, small_model,
+                                                                 tmp_path):
+    files = small_mock.write(tmp_path / "mock")["des"]
     model_path = tmp_path / "model.keras"
-    mock_model.save(model_path)
+    small_model.save(model_path)
     catalog = Table.read(files["catalog"])
     catalog = Table(np.repeat(catalog.as_array(), 4))  # 48 rows, 24 chunks
     catalog["row"] = np.arange(len(catalog))
