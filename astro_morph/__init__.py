@@ -19,6 +19,7 @@ from astro_morph.catalogs import (
     summarize_sets,
     write_table,
 )
+from astro_morph.config import conf
 from astro_morph.exceptions import (
     AstroMorphError,
     DistributedError,
@@ -63,7 +64,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "__version__", "log",
+    "__version__", "log", "conf",
     "AstroMorphError", "InputError", "FootprintError", "ModelFileError",
     "MissingDependencyError", "DistributedError",
     "parse_positions", "crossmatch", "read_table", "write_table",

@@ -28,6 +28,15 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
+def shared_weights():
+    """The folder of real ImageNet weights (../shared/weights or $ASTRO_MORPH_WEIGHTS)."""
+    path = pathlib.Path(os.environ.get("ASTRO_MORPH_WEIGHTS", _DEFAULT_SHARED.parent / "weights"))
+    if not (path / "mobilenet_1.0_imagenet_notop.weights.h5").is_file():
+        pytest.skip("ImageNet weights not found: set ASTRO_MORPH_WEIGHTS to ../shared/weights")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
 def sn2006bh(shared_data):
     """Folder of the real DES/SDSS/PS1 images of the SN2006bh host galaxy."""
     return shared_data / "fits" / "SN2006bh"

@@ -142,9 +142,12 @@ def build_model(classifier, preprocessing):
     """The network of a classifier, with its starting weights; (model, backbone)."""
     start_from = None
     weights = classifier.weights
-    if weights not in (None, "imagenet"):
-        if hasattr(weights, "model_") or isinstance(weights, (str, os.PathLike)):
-            start_from, weights = _starting_weights(weights), None
+    # A model file of ours (.keras) or a fitted classifier to continue from; a backbone
+    # weights file (.h5) goes to the backbone, as "imagenet" does.
+    if hasattr(weights, "model_") or (isinstance(weights, (str, os.PathLike))
+                                      and weights != "imagenet"
+                                      and not os.fspath(weights).endswith(".h5")):
+        start_from, weights = _starting_weights(weights), None
     previous = keras.config.dtype_policy()
     if classifier.mixed_precision:
         keras.config.set_dtype_policy("mixed_float16")
