@@ -359,7 +359,7 @@ def _(tmp_path, model):
     classify(_CENTRE, _source(), classifier=model[0], framing={"size": 4})
 
 
-@case("a negative field of view", InputError, "field must be a positive angle")
+@case("a negative field of view", InputError, "field must be a Quantity above 0 arcsec")
 def _(tmp_path, model):
     classify(_CENTRE, _source(), classifier=model[0], framing=-30 * u.arcsec)
 

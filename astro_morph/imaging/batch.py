@@ -9,7 +9,7 @@ image pixels in one call, and `scipy.ndimage.map_coordinates` interpolates
 all cutouts at once. When the output pixels are coarser than the image's
 and the image is north-up (survey coadds are), each output pixel is the
 exact average of the image pixels under its box, weighted by their overlap
-(what `reproject.reproject_exact` computes), gathered in one vectorised pass;
+(what `reproject.reproject_exact` computes), in one compiled loop (numba);
 very coarse pixels first average the image in blocks. Rotated images are
 sampled a few times per output pixel instead. The flux is kept either way
 (the per-pixel area ratio comes from the same transform).

@@ -15,25 +15,9 @@ from astropy.table import Table
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.background import BACKGROUND_METHODS
 from astro_morph.imaging.cutouts import RESAMPLING
+from astro_morph.utils.validate import check_quantity
 
 __all__ = ["Framing", "parse_framing"]
-
-
-def _arcsec(value, name):
-    if isinstance(value, u.Quantity):
-        try:
-            value = value.to_value(u.arcsec)
-        except u.UnitConversionError:
-            raise InputError(f"{name} must be an angle (e.g. 100 * u.arcsec), "
-                             f"got {value!r}.") from None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be an angle (e.g. 100 * u.arcsec), got {value!r}.") \
-            from None
-    if not np.isfinite(value) or value <= 0:
-        raise InputError(f"{name} must be a positive angle, got {value!r} arcsec.")
-    return value
 
 
 def _pixels(value):
@@ -97,7 +81,8 @@ class Framing:
 
     def __post_init__(self):
         set_ = object.__setattr__.__get__(self)
-        set_("field", _arcsec(self.field, "field"))
+        set_("field", check_quantity("field", self.field, u.arcsec, low=0,
+                                    default_unit=u.arcsec))
         set_("size", _pixels(self.size))
         if self.resampling not in RESAMPLING:
             raise InputError(f"resampling must be one of {RESAMPLING}, not {self.resampling!r}.")

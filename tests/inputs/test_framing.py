@@ -23,8 +23,8 @@ def test_defaults_units_and_round_trip():
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"field": -5}, "field must be a positive angle"),
-    ({"field": 5 * u.kg}, "field must be an angle"),
+    ({"field": -5}, "field must be a Quantity above 0 arcsec"),
+    ({"field": 5 * u.kg}, "field must be a Quantity convertible to arcsec"),
     ({"size": 4}, "at least 8"),
     ({"size": 32.5}, "whole number"),
     ({"size": 32 * u.arcsec}, "number of pixels"),
