@@ -52,8 +52,11 @@ def _train(args):
         root = am.distributed.init().rank() == 0  # checks Horovod and the launcher first
     budget = None if args.time_budget is None else args.time_budget * u.min
     epochs = {} if args.epochs is None else {"epochs": args.epochs}  # else the default's
-    classifier = am.MorphologyClassifier(backbone=args.backbone, time_budget=budget, seed=args.seed,
-                                      verbose=0 if args.quiet else 2, **epochs)
+    options = {"input_size": args.input_size, "crop_fraction": args.crop_fraction}
+    classifier = am.MorphologyClassifier(
+        backbone=args.backbone, weights=args.weights, time_budget=budget, seed=args.seed,
+        verbose=0 if args.quiet else 2, **epochs,
+        **{key: value for key, value in options.items() if value is not None})
     history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
         else None
     checkpoint = args.checkpoint_dir or args.out + ".checkpoint"
@@ -138,7 +141,19 @@ def build_parser():
     train.add_argument("--labels", required=True, help="CSV with filename,label columns")
     train.add_argument("--images", help="folder of the images (default: the CSV's folder)")
     train.add_argument("--out", required=True, help="model file to write (.keras)")
-    train.add_argument("--backbone", default="compact", help="network backbone")
+    train.add_argument("--backbone", default="compact",
+                       help="network backbone: compact (the default, from scratch), "
+                            "xception (the seed's), mobilenet, resnet50, inception_v3, "
+                            "densenet121, efficientnet_b0")
+    train.add_argument("--weights",
+                       help="starting weights: 'imagenet' (a local copy is used when "
+                            "astro_morph.conf.weights_dir or $ASTRO_MORPH_WEIGHTS names "
+                            "one), a backbone weights file (.h5), or a model file (.keras) "
+                            "to continue from; default random")
+    train.add_argument("--input-size", type=int,
+                       help="network input side in pixels (default: the recipe's)")
+    train.add_argument("--crop-fraction", type=float,
+                       help="central fraction of each image kept (default 0.35)")
     train.add_argument("--epochs", type=int,
                        help="largest number of epochs (default: MorphologyClassifier's)")
     train.add_argument("--time-budget", type=float, help="wall-clock limit in minutes")

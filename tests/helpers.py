@@ -1,6 +1,8 @@
 """Helpers shared by the tests: toy galaxies, and killing a command mid-run."""
 
+import importlib.util
 import os
+import pathlib
 import signal
 import subprocess
 import time
@@ -53,3 +55,13 @@ def kill_when(command, log_path, count, progress, timeout=240):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     return reached
+
+
+def benchmark_sets():
+    """The module of the benchmarks' real-data splits (benchmarks/realdata.py): the
+    tests check the shipped model on the same held-out galaxies the benchmarks use."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "realdata.py"
+    spec = importlib.util.spec_from_file_location("realdata", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

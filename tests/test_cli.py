@@ -88,3 +88,25 @@ def test_train_evaluate_classify_commands(tmp_path, capsys, mock_survey, labelle
     assert main(["classify", str(catalog), "--fits", "nonsense", "--out", str(out)]) == 2
     assert main(["train", "--labels", str(tmp_path / "none.csv"), "--out", str(model)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_command_runs_the_seed_recipe_on_imagenet_xception_offline(
+        tmp_path, capsys, labelled_folder, shared_weights, monkeypatch):
+    monkeypatch.setenv("ASTRO_MORPH_WEIGHTS", str(shared_weights))
+    labels = labelled_folder(tmp_path, n=16, side=72)
+    model = tmp_path / "xception.keras"
+    assert main(["train", "--labels", str(labels), "--out", str(model), "--backbone",
+                 "xception", "--weights", "imagenet", "--input-size", "71",
+                 "--crop-fraction", "1", "--epochs", "1", "--quiet"]) == 0
+    from astro_morph import MorphologyClassifier
+    trained = MorphologyClassifier.load(model)
+    assert trained.backbone == "xception" and trained.preprocessing_.input_size == 71
+    assert trained.training_info_["head_stage"]["views"] == 1
+    # The ImageNet start came from the local file: the model's record names it.
+    assert trained.get_params()["weights"] == "imagenet"
+    assert trained.training_info_["weights_source"] == str(
+        shared_weights / "xception_imagenet_notop.weights.h5")
+    assert main(["train", "--labels", str(labels), "--out", str(model), "--backbone",
+                 "compact", "--weights", "imagenet", "--epochs", "1", "--quiet"]) == 2
+    assert "no ImageNet weights" in capsys.readouterr().err

@@ -230,13 +230,13 @@ class HorovodRun:
         # A checkpoint of another number of ranks holds other shards' history.
         self.identity = {"ranks": self.size}
 
-    def shard(self, images, labels):
-        """This rank's rows of ``images`` and ``labels``."""
+    def shard(self, images, labels, *others):
+        """This rank's rows of ``images``, ``labels`` (and any further per-row arrays)."""
         rows = shard_indices(len(labels), self.rank, self.size)
         if not len(rows):
             raise InputError(f"{len(labels)} images cannot be shared among {self.size} ranks: "
                              "give more images or run fewer ranks.")
-        return images[rows], labels[rows]
+        return tuple(array[rows] for array in (images, labels, *others))
 
     def wrap(self, model):
         """The model trained on this rank: the same layers, gradients averaged."""

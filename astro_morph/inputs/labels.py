@@ -4,7 +4,7 @@ import numpy as np
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["encode_labels", "training_labels"]
+__all__ = ["encode_labels", "training_labels", "sample_weights"]
 
 
 def training_labels(found, y, classes, n_images):
@@ -18,6 +18,28 @@ def training_labels(found, y, classes, n_images):
     if len(labels) != n_images:
         raise InputError(f"X has {n_images} images but y has {len(labels)} labels.")
     return labels
+
+
+def sample_weights(weights, n_images):
+    """Checked per-image training weights (float64), or None.
+
+    Examples
+    --------
+    >>> sample_weights([1, 3], 2).tolist()
+    [1.0, 3.0]
+    """
+    if weights is None:
+        return None
+    try:
+        weights = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("sample_weight must be numbers, one per training image.") from None
+    if weights.ndim != 1 or len(weights) != n_images:
+        raise InputError(f"sample_weight must hold one number per training image: X has "
+                         f"{n_images} images, sample_weight has shape {weights.shape}.")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
+        raise InputError("sample_weight must be finite and >= 0, with at least one above 0.")
+    return weights
 
 
 def encode_labels(labels, classes):

@@ -11,9 +11,21 @@ from astro_morph.logger import log
 __all__ = ["ProgressiveUnfreezing", "TimeBudget", "layer_groups", "set_trainable_groups"]
 
 
+def _weighted_layers(model):
+    """The layers that hold weights, in order, looking inside nested models (the
+    ``keras.applications`` network sits inside our backbone as one layer)."""
+    layers = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            layers.extend(_weighted_layers(layer))
+        elif layer.weights:
+            layers.append(layer)
+    return layers
+
+
 def layer_groups(backbone, n_groups):
     """Split the backbone's weighted layers into ``n_groups`` contiguous groups, input first."""
-    weighted = [layer for layer in backbone.layers if layer.weights]
+    weighted = _weighted_layers(backbone)
     if not weighted:
         return []
     n_groups = max(1, min(n_groups, len(weighted)))

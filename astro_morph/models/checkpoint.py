@@ -26,9 +26,11 @@ _COUNTERS = {"EarlyStopping": ("wait", "best", "best_epoch"),
              "ReduceLROnPlateau": ("wait", "best", "cooldown_counter")}
 
 
-def training_fingerprint(images, labels, params):
-    """A hash of the training data and hyper-parameters (what must match to resume)."""
-    return fingerprint(images, labels, settings=params)
+def training_fingerprint(images, labels, params, weights=None):
+    """A hash of the training data, their weights and the hyper-parameters (what must
+    match to resume)."""
+    arrays = (images, labels) if weights is None else (images, labels, weights)
+    return fingerprint(*arrays, settings=params)
 
 
 def _save_arrays(path, arrays):

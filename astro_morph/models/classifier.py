@@ -65,6 +65,14 @@ class MorphologyClassifier(HyperParameters):
         Progressive unfreezing of a pretrained backbone ("auto": head for 2
         epochs, then the top quarter, half, everything at lr x 0.1 each).
         Ignored for a randomly initialised backbone, which trains whole.
+    feature_views : int
+        With pretrained weights and an unfreezing schedule, the head-only stage
+        trains to convergence on the frozen backbone's features of this many
+        views of each training image (the image itself, then augmented draws),
+        computed once (`astro_morph.models.fit_head_on_features`), instead of one
+        backbone pass per image and epoch; training then starts at the first
+        unfreezing stage.
+        0 trains the head inside the Keras loop for the schedule's first epochs.
     crop_fraction : float
         Central fraction of each image kept (see `~astro_morph.Preprocessing`).
     framing : `~astro_morph.Framing`, optional
@@ -106,8 +114,8 @@ class MorphologyClassifier(HyperParameters):
                  classes=CLASSES, seed=0, epochs=100, batch_size=32,
                  learning_rate=1.5e-3, validation_fraction=0.15, patience=20, time_budget=None,
                  augment=True, colour_jitter=0.0, class_weight=None,
-                 unfreeze_schedule="auto", crop_fraction=0.35, framing=None, tta=True,
-                 anneal=True, mixed_precision=False, verbose=1):
+                 unfreeze_schedule="auto", feature_views=1, crop_fraction=0.35, framing=None,
+                 tta=True, anneal=True, mixed_precision=False, verbose=1):
         self.backbone = backbone
         self.input_size = input_size
         self.weights = weights
@@ -123,6 +131,7 @@ class MorphologyClassifier(HyperParameters):
         self.colour_jitter = colour_jitter
         self.class_weight = class_weight
         self.unfreeze_schedule = unfreeze_schedule
+        self.feature_views = feature_views
         self.crop_fraction = crop_fraction
         self.framing = framing
         self.tta = tta
@@ -142,8 +151,8 @@ class MorphologyClassifier(HyperParameters):
         return hasattr(self, "model_")
 
     # -- learning -----------------------------------------------------------------
-    def fit(self, X, y=None, *, source=None, images_dir=None, history_path=None,
-            checkpoint_dir=None):
+    def fit(self, X, y=None, *, sample_weight=None, source=None, images_dir=None,
+            history_path=None, checkpoint_dir=None):
         """Train on labelled images.
 
         Parameters
@@ -154,6 +163,11 @@ class MorphologyClassifier(HyperParameters):
             a ``source``...
         y : sequence, optional
             Labels (class names or indices), unless ``X`` carries them.
+        sample_weight : sequence of float, optional
+            Weight of each image in the loss (one per image of ``X``, in order),
+            e.g. to give a small set from another survey or labelling as much
+            say as a large one; multiplied by the class weights when
+            ``class_weight="balanced"``. Validation losses are weighted alike.
         source : `~astro_morph.surveys.ImageSource`, optional
             Image source for positions (cut out at ``framing``; positions
             off the images are left out with a warning).
@@ -171,11 +185,13 @@ class MorphologyClassifier(HyperParameters):
         -------
         self
         """
-        return train(self, OneProcess(), X, y, source=source, images_dir=images_dir,
-                     history_path=history_path, checkpoint_dir=checkpoint_dir)
+        return train(self, OneProcess(), X, y, sample_weight=sample_weight, source=source,
+                     images_dir=images_dir, history_path=history_path,
+                     checkpoint_dir=checkpoint_dir)
 
-    def fit_distributed(self, X, y=None, *, source=None, images_dir=None, history_path=None,
-                        checkpoint_dir=None, warmup_epochs=2, fp16_compression=False):
+    def fit_distributed(self, X, y=None, *, sample_weight=None, source=None, images_dir=None,
+                        history_path=None, checkpoint_dir=None, warmup_epochs=2,
+                        fp16_compression=False):
         """Train data-parallel on several processes (GPUs, nodes) with Horovod.
 
         Run the same script on every rank under a launcher, e.g.
@@ -193,7 +209,7 @@ class MorphologyClassifier(HyperParameters):
 
         Parameters
         ----------
-        X, y, source, images_dir, history_path, checkpoint_dir
+        X, y, sample_weight, source, images_dir, history_path, checkpoint_dir
             As in `fit`. ``checkpoint_dir`` must be on a file system that
             every rank sees to resume a multi-node run.
         warmup_epochs : float
@@ -214,8 +230,9 @@ class MorphologyClassifier(HyperParameters):
             The script was not started by a launcher (``horovodrun``, ``mpirun``).
         """
         run = HorovodRun(warmup_epochs=warmup_epochs, fp16_compression=fp16_compression)
-        return train(self, run, X, y, source=source, images_dir=images_dir,
-                     history_path=history_path, checkpoint_dir=checkpoint_dir)
+        return train(self, run, X, y, sample_weight=sample_weight, source=source,
+                     images_dir=images_dir, history_path=history_path,
+                     checkpoint_dir=checkpoint_dir)
 
     # -- prediction ---------------------------------------------------------------
     def network_inputs(self, X, *, source=None, framing=None, images_dir=None):

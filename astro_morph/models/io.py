@@ -20,7 +20,7 @@ __all__ = ["write_model_file", "read_model_file", "read_model_config", "check_mo
            "pretrained_path", "model_checksum", "PRETRAINED_FILE", "FORMAT_VERSION"]
 
 #: The pretrained model shipped inside the package.
-PRETRAINED_FILE = "gz1_compact.keras"
+PRETRAINED_FILE = "sdss_compact.keras"
 #: Version of our record: 2 adds the framing of the training images.
 FORMAT_VERSION = 2
 _CONFIG_NAME = "astro_morph.json"

@@ -21,13 +21,14 @@ from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS, Cutouts
 from astro_morph.inputs.framing import Framing, parse_framing
 from astro_morph.inputs.images import prepare_images
-from astro_morph.inputs.labels import training_labels
+from astro_morph.inputs.labels import sample_weights, training_labels
 from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.logger import log
-from astro_morph.models.backbones import get_backbone
+from astro_morph.models.backbones import get_backbone, imagenet_weights
 from astro_morph.models.calibration import fit_temperature
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
+from astro_morph.models.head import fit_head_on_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
 from astro_morph.models.network import build_network, predict_logits
@@ -50,8 +51,8 @@ class OneProcess:
     is_root = True
     identity = {}
 
-    def shard(self, images, labels):
-        return images, labels
+    def shard(self, images, labels, *others):
+        return (images, labels, *others)
 
     def wrap(self, model):
         return model
@@ -105,6 +106,7 @@ def check_params(classifier):
     check_integer("seed", classifier.seed, low=0)
     check_number("learning_rate", classifier.learning_rate, low=0, low_inclusive=False)
     check_number("colour_jitter", classifier.colour_jitter, low=0, high=1)
+    check_integer("feature_views", classifier.feature_views, low=0)
     if classifier.time_budget is not None:
         check_quantity("time_budget", classifier.time_budget, u.s, low=0, default_unit=u.s)
     if classifier.framing is not None and not isinstance(classifier.framing, Framing):
@@ -114,12 +116,23 @@ def check_params(classifier):
 
 
 def unfreeze_schedule(classifier):
-    """The progressive-unfreezing schedule of a classifier (None: train whole)."""
+    """The progressive-unfreezing schedule of a classifier (None: train whole).
+
+    With ``feature_views`` the head-only epochs before the first stage are done
+    on cached features (`astro_morph.models.fit_head_on_features`), so the Keras
+    loop starts with the first unfreezing stage: the schedule's epochs move back
+    by as many.
+    """
     if classifier.weights is None or classifier.unfreeze_schedule is None:
         return None
     if classifier.unfreeze_schedule == "auto":
-        return [(2, 1, 0.1), (4, 2, 1.0), (6, 4, 1.0)]
-    return list(classifier.unfreeze_schedule)
+        schedule = [(2, 1, 0.1), (4, 2, 1.0), (6, 4, 1.0)]
+    else:
+        schedule = sorted(tuple(stage) for stage in classifier.unfreeze_schedule)
+    if classifier.feature_views and schedule:
+        first = schedule[0][0]
+        schedule = [(epoch - first, n_top, factor) for epoch, n_top, factor in schedule]
+    return schedule
 
 
 def _starting_weights(weights):
@@ -180,8 +193,12 @@ def _inputs_kind(X):
     return "cutouts" if isinstance(X, Cutouts) else "image files"
 
 
-def _training_data(classifier, X, y, source, images_dir):
-    """Parse, encode and check the labelled inputs; split off the validation set."""
+def _training_data(classifier, X, y, source, images_dir, sample_weight=None):
+    """Parse, encode and check the labelled inputs; split off the validation set.
+
+    The split is (train images, validation images, train labels, validation
+    labels, train weights, validation weights); weights are ones without
+    ``sample_weight``."""
     preprocessing = check_params(classifier)
     framing = parse_framing(classifier.framing, Framing())
     if source is not None and isinstance(X, (Table, SkyCoord)):
@@ -189,12 +206,14 @@ def _training_data(classifier, X, y, source, images_dir):
     images, found, flags = prepare_images(X, preprocessing, framing=framing, source=source,
                                           images_dir=images_dir, classes=classifier.classes)
     labels = training_labels(found, y, classifier.classes, len(images))
+    weights = sample_weights(sample_weight, len(images))
+    weights = np.ones(len(images)) if weights is None else weights
     if flags is not None:
         outside = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
         if outside.any():
             log.warning("%d of %d training positions are outside the images: left out",
                         int(outside.sum()), len(outside))
-            images, labels = images[~outside], labels[~outside]
+            images, labels, weights = images[~outside], labels[~outside], weights[~outside]
     counts = np.bincount(labels, minlength=len(classifier.classes))
     if np.any(counts < 2):
         raise InputError(f"every class needs at least 2 examples; counts {counts.tolist()} "
@@ -203,13 +222,36 @@ def _training_data(classifier, X, y, source, images_dir):
     # the fraction is under a half, so each class keeps one for training too).
     n_val = max(int(np.ceil(classifier.validation_fraction * len(labels))),
                 len(classifier.classes))
-    split = train_test_split(images, labels, test_size=n_val, stratify=labels,
+    split = train_test_split(images, labels, weights, test_size=n_val, stratify=labels,
                              random_state=classifier.seed)
-    return preprocessing, framing, images, labels, counts, split
+    return preprocessing, framing, images, labels, weights, counts, split
 
 
-def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=None,
-          checkpoint_dir=None):
+def _weights_source(classifier):
+    """Where the starting weights came from, for the model's record."""
+    weights = classifier.weights
+    if weights is None:
+        return "random"
+    if hasattr(weights, "model_"):
+        return "an in-memory classifier"
+    if weights == "imagenet":
+        return imagenet_weights(classifier.backbone) or "ImageNet, downloaded by Keras"
+    return os.fspath(weights)
+
+
+def _step_weights(classifier, labels, weights):
+    """Per-image loss weights: ``sample_weight`` times the class weights (if "balanced")."""
+    if classifier.class_weight != "balanced":
+        return np.asarray(weights, dtype=np.float32)
+    classes = np.unique(labels)
+    balanced = compute_class_weight("balanced", classes=classes, y=labels)
+    per_class = np.zeros(int(classes.max()) + 1)
+    per_class[classes] = balanced
+    return (weights * per_class[labels]).astype(np.float32)
+
+
+def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=None,
+          history_path=None, checkpoint_dir=None):
     """Fit ``classifier`` on labelled inputs; the body of `MorphologyClassifier.fit`.
 
     Parameters
@@ -218,7 +260,7 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=N
         Its hyper-parameters set the recipe; its fitted attributes are set here.
     run : `OneProcess` or `~astro_morph.distributed.HorovodRun`
         How the data are sharded, the model wrapped, and which callbacks run.
-    X, y, source, images_dir, history_path, checkpoint_dir
+    X, y, sample_weight, source, images_dir, history_path, checkpoint_dir
         As in `~astro_morph.MorphologyClassifier.fit`.
 
     Returns
@@ -226,13 +268,13 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=N
     classifier : `~astro_morph.MorphologyClassifier`
     """
     started = time.monotonic()
-    preprocessing, framing, images, labels, counts, split = _training_data(
-        classifier, X, y, source, images_dir)
-    train_x, val_x, train_y, val_y = split
+    preprocessing, framing, images, labels, weights, counts, split = _training_data(
+        classifier, X, y, source, images_dir, sample_weight)
+    train_x, val_x, train_y, val_y, train_w, val_w = split
     # Each rank trains and validates on its own shard (the whole set on one process);
     # calibration below uses the whole validation set on every rank.
-    train_x, train_y = run.shard(train_x, train_y)
-    shard_val_x, shard_val_y = run.shard(val_x, val_y)
+    train_x, train_y, train_w = run.shard(train_x, train_y, train_w)
+    shard_val_x, shard_val_y, shard_val_w = run.shard(val_x, val_y, val_w)
 
     keras.utils.set_random_seed(classifier.seed)
     model, backbone = build_model(classifier, preprocessing)
@@ -252,10 +294,21 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=N
         params = {k: v for k, v in classifier.get_params().items()
                   if k not in ("verbose", "time_budget", "epochs")}
         checkpoint = TrainingCheckpoint(
-            checkpoint_dir, training_fingerprint(images, labels, {**params, **run.identity}),
+            checkpoint_dir, training_fingerprint(images, labels, {**params, **run.identity},
+                                                 weights),
             write=run.is_root)
     initial_epoch = checkpoint.initial_epoch if checkpoint else 0
     schedule = unfreeze_schedule(classifier)
+    head_stage = None
+    if schedule and classifier.feature_views and initial_epoch == 0:
+        # The head-only stage on cached frozen-backbone features (a resumed run has
+        # its head in the checkpoint already).
+        backbone.trainable = False
+        head_stage = fit_head_on_features(
+            model, train_x, train_y, shard_val_x, shard_val_y, views=classifier.feature_views,
+            learning_rate=classifier.learning_rate, batch_size=classifier.batch_size,
+            sample_weight=_step_weights(classifier, train_y, train_w),
+            val_sample_weight=shard_val_w.astype(np.float32))
     if schedule:
         unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=LOSS)
         unfreezing.initial_epoch = initial_epoch
@@ -274,15 +327,14 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=N
                                                   keras.callbacks.ReduceLROnPlateau,
                                                   TimeBudget))]
         callbacks.append(checkpoint)  # last: it restores the others' counters
-    class_weight = None
-    if classifier.class_weight == "balanced":
-        weights = compute_class_weight("balanced", classes=np.unique(train_y), y=train_y)
-        class_weight = {int(c): float(w) for c, w in zip(np.unique(train_y), weights)}
     run.start(trainer)
-    history = trainer.fit(train_x, train_y, validation_data=(shard_val_x, shard_val_y),
+    history = trainer.fit(train_x, train_y,
+                          sample_weight=_step_weights(classifier, train_y, train_w),
+                          validation_data=(shard_val_x, shard_val_y,
+                                           shard_val_w.astype(np.float32)),
                           epochs=max(classifier.epochs, initial_epoch),
                           initial_epoch=initial_epoch, batch_size=classifier.batch_size,
-                          class_weight=class_weight, callbacks=callbacks,
+                          callbacks=callbacks,
                           verbose=classifier.verbose if run.is_root else 0, shuffle=True)
     history = checkpoint.history if checkpoint else history.history
 
@@ -300,6 +352,8 @@ def train(classifier, run, X, y, *, source=None, images_dir=None, history_path=N
         "seconds": round(time.monotonic() - started, 1),
         "data": str(X) if isinstance(X, str) else type(X).__name__,
         "inputs": _inputs_kind(X),
+        "weights_source": _weights_source(classifier),
+        **({"head_stage": head_stage} if head_stage else {}),
         **run.identity,
     }
     if checkpoint is not None:

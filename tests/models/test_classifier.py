@@ -99,6 +99,25 @@ def test_progressive_unfreezing_changes_trainable_layers_on_schedule():
     assert float(model.optimizer.learning_rate) == pytest.approx(0.5e-3)
 
 
+def test_unfreezing_reaches_inside_an_applications_backbone():
+    # keras.applications networks sit inside our backbone as one nested model: the
+    # groups must be its own layers (unfreezing "the top quarter" once unfroze all of
+    # MobileNet, batch normalisations included, and wrecked the trained head).
+    from astro_morph.models.callbacks import layer_groups, set_trainable_groups
+    _, backbone = build_network_for_tests("mobilenet", 32)
+    groups = layer_groups(backbone, 4)
+    assert len(groups) == 4 and not any(hasattr(layer, "layers")
+                                        for group in groups for layer in group)
+    set_trainable_groups(backbone, groups, 1)
+    top = {id(w) for layer in groups[-1] for w in layer.trainable_weights}
+    assert backbone.trainable_weights
+    assert all(id(w) in top for w in backbone.trainable_weights)
+    assert len(backbone.trainable_weights) < len(backbone.weights) // 4
+    norms = [layer for group in groups for layer in group
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and not any(layer.trainable for layer in norms)
+
+
 def test_early_stopping_restores_the_best_weights():
     images, labels = large_toy_images(32)
     clf = MorphologyClassifier(seed=1, input_size=16, epochs=8, batch_size=8, verbose=0,

@@ -1,0 +1,89 @@
+"""Benchmark: the head-only stage of transfer learning, in the Keras loop or on cached features.
+
+Usage: python benchmarks/head_stage.py [--backbone mobilenet] [--size 96] [--epochs 2]
+                                       [--views 1,4]
+
+On the GZ1 training part (benchmarks/realdata.py, 85% to train and 15% to validate, as
+`fit` splits it), with ImageNet weights and the backbone frozen:
+
+- loop: the head trains inside the Keras loop for ``--epochs`` epochs (the "auto"
+  unfreezing schedule's head-only epochs), one backbone pass per image and epoch,
+  with augmentation;
+- cached: the backbone's features of each image (1 view, the default of
+  ``feature_views``) or of the image and augmented draws of it (more views) are
+  computed once and the head trains on them until the validation loss stops
+  improving (`astro_morph.models.head`).
+
+Prints the wall time and the validation accuracy and loss of each, and the ratio of
+each cached variant's time to the loop's. The default is the backbone and size of
+the model-selection study.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow start-up chatter
+
+import argparse  # noqa: E402
+import time
+
+import keras
+import numpy as np
+from realdata import available, gz1_split
+from sklearn.model_selection import train_test_split
+
+from astro_morph.inputs import Preprocessing
+from astro_morph.models.head import fit_head_on_features
+from astro_morph.models.network import build_network
+from astro_morph.models.training import LOSS
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--backbone", default="mobilenet")
+parser.add_argument("--size", type=int, default=96)
+parser.add_argument("--epochs", type=int, default=2)
+parser.add_argument("--views", default="1,4", help="views of the cached variants")
+args = parser.parse_args()
+if not available():
+    raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) is missing")
+
+train, _ = gz1_split()
+preprocessing = Preprocessing(args.size, 0.35)
+images = np.stack([preprocessing.load(path) for path in train.paths])
+labels = (train.labels == "spiral").astype(int)
+train_x, val_x, train_y, val_y = train_test_split(images, labels, test_size=0.15,
+                                                  stratify=labels, random_state=0)
+
+
+def frozen_network():
+    keras.utils.set_random_seed(0)
+    model, backbone = build_network(args.backbone, args.size, 2, weights="imagenet", seed=0)
+    backbone.trainable = False
+    return model
+
+
+def validation(model):
+    logits = model.predict(val_x, batch_size=64, verbose=0)
+    loss = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(val_y, logits))
+    return float(np.mean(np.argmax(logits, 1) == val_y)), loss
+
+
+model = frozen_network()
+model.compile(optimizer=keras.optimizers.Adam(1.5e-3), **LOSS)
+started = time.perf_counter()
+model.fit(train_x, train_y, epochs=args.epochs, batch_size=32, verbose=0, shuffle=True)
+loop_seconds = time.perf_counter() - started
+loop_accuracy, loop_loss = validation(model)
+
+print(f"{args.backbone} at {args.size} px, ImageNet weights, backbone frozen; "
+      f"{len(train_y)} training and {len(val_y)} validation images")
+print(f"loop:   {args.epochs} epochs in {loop_seconds:.0f} s; validation accuracy "
+      f"{loop_accuracy:.4f}, loss {loop_loss:.4f}")
+for views in [int(v) for v in args.views.split(",")]:
+    model = frozen_network()
+    started = time.perf_counter()
+    info = fit_head_on_features(model, train_x, train_y, val_x, val_y, views=views,
+                                learning_rate=1.5e-3)
+    seconds = time.perf_counter() - started
+    accuracy, loss = validation(model)
+    print(f"cached, {views} view(s): features {info['seconds_features']:.0f} s, head "
+          f"{info['epochs']} epochs in {info['seconds_head']:.0f} s; validation accuracy "
+          f"{accuracy:.4f}, loss {loss:.4f}; time / loop {seconds / loop_seconds:.2f}")

@@ -1,0 +1,80 @@
+"""The real-data sets of the benchmarks: the GZ1 split, the GZ2 set and its fixed halves.
+
+Shared by benchmarks/model_selection.py, benchmarks/seed_table.py and
+benchmarks/train_shipped.py so that every figure uses the same galaxies:
+
+- GZ1 (``sdss-gz1``): spirals and ellipticals, stratified 80/20, seed 2019; the 20% is
+  the GZ1 test part.
+- GZ2 (``sdss-gz2``): spirals and ellipticals (582); a fixed stratified half (seed 2019)
+  may be used for training (``train``), the other half (``held_out``) never is. HP: the
+  seed's high-probability galaxies (weighted smooth or featured fraction > 0.8).
+"""
+
+import csv
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+SHARED = os.environ.get("ASTRO_MORPH_SHARED_DATA",
+                        os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+SEED = 2019
+
+
+def _rows(folder):
+    with open(os.path.join(folder, "labels.csv")) as handle:
+        return [r for r in csv.DictReader(handle) if r["label"] in ("spiral", "elliptical")]
+
+
+@dataclass
+class Part:
+    """Image paths and labels of one part of a set, with the GZ2 vote columns."""
+
+    paths: list
+    labels: np.ndarray
+    hp: np.ndarray = None
+    cigar: np.ndarray = None
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def gz1_split(data=SHARED):
+    """(train, test) parts of the GZ1 set."""
+    folder = os.path.join(data, "sdss-gz1")
+    rows = _rows(folder)
+    paths = np.array([os.path.join(folder, r["filename"]) for r in rows])
+    labels = np.array([r["label"] for r in rows])
+    train, test = train_test_split(np.arange(len(rows)), test_size=0.2, stratify=labels,
+                                   random_state=SEED)
+    return (Part(list(paths[train]), labels[train]), Part(list(paths[test]), labels[test]))
+
+
+def gz2_set(data=SHARED):
+    """The GZ2 set: (all, train half, held-out half)."""
+    folder = os.path.join(data, "sdss-gz2")
+    rows = _rows(folder)
+    paths = np.array([os.path.join(folder, r["filename"]) for r in rows])
+    labels = np.array([r["label"] for r in rows])
+
+    def column(name):
+        return np.array([float(r[name]) for r in rows])
+
+    smooth = column("t01_smooth_or_features_a01_smooth_weighted_fraction")
+    featured = column("t01_smooth_or_features_a02_features_or_disk_weighted_fraction")
+    hp = ((labels == "elliptical") & (smooth > 0.8)) | ((labels == "spiral") & (featured > 0.8))
+    cigar = column("t07_rounded_a18_cigar_shaped_weighted_fraction")
+    train, held = train_test_split(np.arange(len(rows)), test_size=0.5, stratify=labels,
+                                   random_state=SEED)
+
+    def part(index):
+        return Part(list(paths[index]), labels[index], hp[index], cigar[index])
+
+    return part(np.arange(len(rows))), part(train), part(held)
+
+
+def available(data=SHARED):
+    """Whether the shared data folder is there."""
+    return os.path.isfile(os.path.join(data, "sdss-gz1", "labels.csv")) and os.path.isfile(
+        os.path.join(data, "sdss-gz2", "labels.csv"))
