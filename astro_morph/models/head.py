@@ -19,7 +19,8 @@ __all__ = ["frozen_features", "fit_head_on_features"]
 
 
 def frozen_features(model, images, views=1, batch_size=64):
-    """Pooled backbone features of ``images``, ``views`` augmented views each.
+    """Pooled backbone features of ``views`` views of ``images``: the images, then
+    augmented draws of them.
 
     Parameters
     ----------
