@@ -33,8 +33,7 @@ from sklearn.model_selection import train_test_split
 
 from astro_morph.inputs import Preprocessing
 from astro_morph.models.head import fit_head_on_features
-from astro_morph.models.network import build_network
-from astro_morph.models.training import LOSS
+from astro_morph.models.network import LOSS, build_network
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--backbone", default="mobilenet")

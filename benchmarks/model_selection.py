@@ -27,6 +27,7 @@ from astropy.table import Table, vstack
 from realdata import available, gz1_split, gz2_set
 
 from astro_morph import MorphologyClassifier
+from astro_morph.catalogs import positive_index
 from astro_morph.evaluation import plot_roc_curves, results_table
 
 parser = argparse.ArgumentParser()
@@ -65,9 +66,10 @@ for entry in names:
     classifier.fit(Table({"filename": train.paths}), train.labels)
     seconds = time.perf_counter() - started
     started = time.perf_counter()
-    p_gz1 = classifier.predict_proba(Table({"filename": gz1_test.paths}))[:, 1]
+    positive = positive_index(classifier.classes_)
+    p_gz1 = classifier.predict_proba(Table({"filename": gz1_test.paths}))[:, positive]
     rate = len(gz1_test) / (time.perf_counter() - started)
-    p_gz2 = classifier.predict_proba(Table({"filename": gz2_all.paths}))[:, 1]
+    p_gz2 = classifier.predict_proba(Table({"filename": gz2_all.paths}))[:, positive]
     np.savez(os.path.join(args.out, f"{stem}.npz"), gz1=p_gz1, gz2=p_gz2)
     info = classifier.training_info_
     with open(record, "w") as handle:

@@ -29,6 +29,7 @@ from astropy.table import Table, vstack
 from realdata import available, gz1_split, gz2_set
 
 from astro_morph import MockSurvey, MorphologyClassifier, classify
+from astro_morph.catalogs import positive_index
 from astro_morph.evaluation import results_table
 
 parser = argparse.ArgumentParser()
@@ -54,7 +55,7 @@ else:
 
 def p_spiral(classifier, part):
     proba = classifier.predict_proba(Table({"filename": part.paths}))
-    return proba[:, list(classifier.classes_).index("spiral")]
+    return proba[:, positive_index(classifier.classes_)]
 
 
 tables = []

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from astro_morph.logger import log
+from astro_morph.models.network import LOSS
 
 __all__ = ["frozen_features", "fit_head_on_features"]
 
@@ -107,9 +108,7 @@ def fit_head_on_features(model, train_x, train_y, val_x, val_y, *, views=4,
     inputs = keras.Input(train_features.shape[1:])
     logits = model.get_layer("logits")(model.get_layer("dropout")(inputs))
     head = keras.Model(inputs, logits, name="head")
-    head.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                 metrics=["accuracy"])
+    head.compile(optimizer=keras.optimizers.Adam(learning_rate), **LOSS)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
     history = head.fit(train_features, labels, sample_weight=weights,

@@ -7,7 +7,11 @@ from keras import layers
 from astro_morph.models.augmentation import GalaxyAugmentation
 from astro_morph.models.backbones import get_backbone
 
-__all__ = ["build_network", "build_network_for_tests", "predict_logits"]
+__all__ = ["build_network", "build_network_for_tests", "predict_logits", "LOSS"]
+
+#: Loss and metrics a network of `build_network` compiles with (it outputs logits).
+LOSS = {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "metrics": ["accuracy"]}
 
 
 def build_network(backbone_name, input_size, n_classes, weights=None, augment=True,

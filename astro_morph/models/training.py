@@ -31,15 +31,11 @@ from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerpri
 from astro_morph.models.head import fit_head_on_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
-from astro_morph.models.network import build_network, predict_logits
+from astro_morph.models.network import LOSS, build_network, predict_logits
 from astro_morph.utils.validate import check_integer, check_number, check_quantity
 
 __all__ = ["train", "OneProcess", "budget_seconds", "check_params", "build_model",
            "unfreeze_schedule", "LOSS"]
-
-#: Loss and metrics the classifier compiles with (logits out of the network).
-LOSS = {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        "metrics": ["accuracy"]}
 
 
 class OneProcess:
@@ -275,6 +271,9 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     # calibration below uses the whole validation set on every rank.
     train_x, train_y, train_w = run.shard(train_x, train_y, train_w)
     shard_val_x, shard_val_y, shard_val_w = run.shard(val_x, val_y, val_w)
+    # Loss weights of each image: its sample weight times its class weight.
+    step_weights = _step_weights(classifier, train_y, train_w)
+    val_weights = shard_val_w.astype(np.float32)
 
     keras.utils.set_random_seed(classifier.seed)
     model, backbone = build_model(classifier, preprocessing)
@@ -302,13 +301,13 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     head_stage = None
     if schedule and classifier.feature_views and initial_epoch == 0:
         # The head-only stage on cached frozen-backbone features (a resumed run has
-        # its head in the checkpoint already).
+        # its head in the checkpoint already; with several ranks, run.start gives every
+        # rank rank 0's head).
         backbone.trainable = False
         head_stage = fit_head_on_features(
             model, train_x, train_y, shard_val_x, shard_val_y, views=classifier.feature_views,
             learning_rate=classifier.learning_rate, batch_size=classifier.batch_size,
-            sample_weight=_step_weights(classifier, train_y, train_w),
-            val_sample_weight=shard_val_w.astype(np.float32))
+            sample_weight=step_weights, val_sample_weight=val_weights)
     if schedule:
         unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=LOSS)
         unfreezing.initial_epoch = initial_epoch
@@ -329,9 +328,8 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
         callbacks.append(checkpoint)  # last: it restores the others' counters
     run.start(trainer)
     history = trainer.fit(train_x, train_y,
-                          sample_weight=_step_weights(classifier, train_y, train_w),
-                          validation_data=(shard_val_x, shard_val_y,
-                                           shard_val_w.astype(np.float32)),
+                          sample_weight=step_weights,
+                          validation_data=(shard_val_x, shard_val_y, val_weights),
                           epochs=max(classifier.epochs, initial_epoch),
                           initial_epoch=initial_epoch, batch_size=classifier.batch_size,
                           callbacks=callbacks,
