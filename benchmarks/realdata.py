@@ -1,7 +1,7 @@
 """The real-data sets of the benchmarks: the GZ1 split, the GZ2 set and its fixed halves.
 
-Shared by benchmarks/model_selection.py, benchmarks/seed_table.py and
-benchmarks/train_shipped.py so that every figure uses the same galaxies:
+Shared by benchmarks/model_selection.py, benchmarks/seed_table.py, benchmarks/label_audit.py and
+docs/scripts/train_shipped_model.py so that every figure uses the same galaxies:
 
 - GZ1 (``sdss-gz1``): spirals and ellipticals, stratified 80/20, seed 2019; the 20% is
   the GZ1 test part.
@@ -72,6 +72,29 @@ def gz2_set(data=SHARED):
         return Part(list(paths[index]), labels[index], hp[index], cigar[index])
 
     return part(np.arange(len(rows))), part(train), part(held)
+
+
+def gz2_votes(data=SHARED):
+    """Vote counts and weighted fractions of the GZ2 set, in the order of ``gz2_set``'s
+    first part: ``classifications`` and the ``smooth``, ``featured``, ``artifact``,
+    ``edge_on`` and ``spiral_arms`` fractions."""
+    rows = _rows(os.path.join(data, "sdss-gz2"))
+    names = {"classifications": "total_classifications",
+             "smooth": "t01_smooth_or_features_a01_smooth_weighted_fraction",
+             "featured": "t01_smooth_or_features_a02_features_or_disk_weighted_fraction",
+             "artifact": "t01_smooth_or_features_a03_star_or_artifact_weighted_fraction",
+             "edge_on": "t02_edgeon_a04_yes_weighted_fraction",
+             "spiral_arms": "t04_spiral_a08_spiral_weighted_fraction"}
+    return {key: np.array([float(r[name]) for r in rows]) for key, name in names.items()}
+
+
+def gz2_label(smooth, featured, edge_on, spiral_arms):
+    """The GZ2 set's ``label`` from vote fractions (its README's rule): ``elliptical``
+    when smooth outweighs featured; ``spiral`` when featured outweighs smooth and the
+    disc is edge-on or shows arms (fraction > 0.5); ``other`` else."""
+    smooth, featured = np.asarray(smooth), np.asarray(featured)
+    spiral = (featured > smooth) & ((np.asarray(edge_on) > 0.5) | (np.asarray(spiral_arms) > 0.5))
+    return np.where(smooth > featured, "elliptical", np.where(spiral, "spiral", "other"))
 
 
 def available(data=SHARED):
