@@ -1,7 +1,8 @@
 """The real-data sets of the benchmarks: the GZ1 split, the GZ2 set and its fixed halves.
 
-Shared by benchmarks/model_selection.py, benchmarks/seed_table.py, benchmarks/label_audit.py and
-docs/scripts/train_shipped_model.py so that every figure uses the same galaxies:
+Shared by benchmarks/model_selection.py, benchmarks/seed_table.py,
+benchmarks/label_audit.py and docs/scripts/train_shipped_model.py so that every figure
+uses the same galaxies:
 
 - GZ1 (``sdss-gz1``): spirals and ellipticals, stratified 80/20, seed 2019; the 20% is
   the GZ1 test part.
