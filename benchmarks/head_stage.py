@@ -34,7 +34,7 @@ import time
 
 import keras
 import numpy as np
-from realdata import available, gz1_split
+from realdata import gz1_split, require_data
 from sklearn.model_selection import train_test_split
 
 from astro_morph.inputs import Preprocessing
@@ -50,8 +50,7 @@ parser.add_argument("--views", default="1,4", help="views of the cached variants
 parser.add_argument("--first-stage", default="",
                     help="learning rates of one epoch with the top quarter unfrozen")
 args = parser.parse_args()
-if not available():
-    raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) is missing")
+require_data()
 
 train, _ = gz1_split()
 preprocessing = Preprocessing(args.size, 0.35)
@@ -85,7 +84,7 @@ print(f"{args.backbone} at {args.size} px, ImageNet weights, backbone frozen; "
       f"{len(train_y)} training and {len(val_y)} validation images")
 print(f"loop:   {args.epochs} epochs in {loop_seconds:.0f} s; validation accuracy "
       f"{loop_accuracy:.4f}, loss {loop_loss:.4f}")
-heads = []
+first_head = None  # (model, backbone) of the first cached variant, for --first-stage
 for views in [int(v) for v in args.views.split(",")]:
     model, backbone = frozen_network()
     started = time.perf_counter()
@@ -96,10 +95,10 @@ for views in [int(v) for v in args.views.split(",")]:
     print(f"cached, {views} view(s): features {info['seconds_features']:.0f} s, head "
           f"{info['epochs']} epochs in {info['seconds_head']:.0f} s; validation accuracy "
           f"{accuracy:.4f}, loss {loss:.4f}; time / loop {seconds / loop_seconds:.2f}")
-    heads.append((model, backbone))
+    first_head = first_head or (model, backbone)
 
 if args.first_stage:
-    model, backbone = heads[0]
+    model, backbone = first_head
     head_weights = model.get_weights()
     groups = layer_groups(backbone, 4)
     for rate in [0.0] + [float(r) for r in args.first_stage.split(",")]:

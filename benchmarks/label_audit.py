@@ -44,7 +44,7 @@ import warnings
 import astropy.units as u
 import numpy as np
 from astropy.table import Table
-from realdata import available, gz1_split, gz2_label, gz2_set, gz2_votes
+from realdata import gz1_split, gz2_label, gz2_set, gz2_votes, require_data
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -66,8 +66,7 @@ parser.add_argument("--draws", type=int, default=400, help="vote redraws of part
 parser.add_argument("--learning-curve", action="store_true",
                     help="train on 1/8, 1/4 and 1/2 of the GZ1 training part too")
 args = parser.parse_args()
-if not available():
-    raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) is missing")
+require_data()
 
 gz1_train, gz1_test = gz1_split()
 gz2_all, gz2_train, gz2_held = gz2_set()
@@ -108,7 +107,8 @@ for name, p in (("shipped", p_shipped), ("second model", p_other), ("their mean"
 # 2. Shape --------------------------------------------------------------------------------
 images_gz2, _ = shipped.network_inputs(Table({"filename": gz2_all.paths}))
 ratio_gz1 = 1 - np.asarray(morphology_features(images_gz1)["ellipticity"])
-ratio_gz2 = 1 - np.asarray(morphology_features(images_gz2)["ellipticity"])
+shape_gz2 = morphology_features(images_gz2)
+ratio_gz2 = 1 - np.asarray(shape_gz2["ellipticity"])
 y2 = gz2_all.labels == "spiral"
 print("\n2. Axis ratio of the central light: fraction labelled spiral; shipped model on "
       "the GZ1 test part")
@@ -163,20 +163,15 @@ def score_head(name, train_features, held_features):
           f"{roc_auc_score(y_held, p):.3f}  HP {accuracy(y_held[gz2_held.hp], p[gz2_held.hp]):.3f}")
 
 
-score_head("shipped model's features", shipped.features(Table({"filename": gz2_train.paths})),
-           shipped.features(Table({"filename": gz2_held.paths})))
-
-
-def logit_and_shape(part):
-    """The shipped model's logit of p_spiral beside the morphology measurements."""
-    images, _ = shipped.network_inputs(Table({"filename": part.paths}))
-    p = np.clip(p_spiral(shipped, images), 1e-6, 1 - 1e-6)
-    shape = morphology_features(images)
-    return np.column_stack([np.log(p / (1 - p))] + [shape[name] for name in shape.colnames])
-
-
-score_head("shipped p_spiral + morphology_features", logit_and_shape(gz2_train),
-           logit_and_shape(gz2_held))
+# The halves are rows of the whole set: its images and measurements of part 2 serve them.
+row = {path: i for i, path in enumerate(gz2_all.paths)}
+halves = [np.array([row[path] for path in part.paths]) for part in (gz2_train, gz2_held)]
+learned = frozen_features(shipped.model_, images_gz2)
+score_head("shipped model's features", *(learned[half] for half in halves))
+p_gz2 = np.clip(p_spiral(shipped, images_gz2), 1e-6, 1 - 1e-6)
+logit_and_shape = np.column_stack([np.log(p_gz2 / (1 - p_gz2))]
+                                  + [shape_gz2[name] for name in shape_gz2.colnames])
+score_head("shipped p_spiral + morphology_features", *(logit_and_shape[half] for half in halves))
 try:
     mobilenet, _ = build_network("mobilenet", 128, 2, weights="imagenet", augment=False)
 except ModelFileError as error:

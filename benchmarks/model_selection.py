@@ -24,7 +24,7 @@ import time
 import astropy.units as u
 import numpy as np
 from astropy.table import Table, vstack
-from realdata import available, gz1_split, gz2_set
+from realdata import gz1_split, gz2_set, require_data
 
 from astro_morph import MorphologyClassifier
 from astro_morph.catalogs import positive_index
@@ -38,8 +38,7 @@ parser.add_argument("--models", default="compact,compact@64,mobilenet,xception",
 parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
                                                   "model_selection"))
 args = parser.parse_args()
-if not available():
-    raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) is missing")
+require_data()
 os.makedirs(args.out, exist_ok=True)
 
 train, gz1_test = gz1_split()

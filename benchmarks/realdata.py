@@ -98,7 +98,9 @@ def gz2_label(smooth, featured, edge_on, spiral_arms):
     return np.where(smooth > featured, "elliptical", np.where(spiral, "spiral", "other"))
 
 
-def available(data=SHARED):
-    """Whether the shared data folder is there."""
-    return os.path.isfile(os.path.join(data, "sdss-gz1", "labels.csv")) and os.path.isfile(
-        os.path.join(data, "sdss-gz2", "labels.csv"))
+def require_data(data=SHARED):
+    """Exit with a message naming the folder unless the shared data is there."""
+    if not all(os.path.isfile(os.path.join(data, folder, "labels.csv"))
+               for folder in ("sdss-gz1", "sdss-gz2")):
+        raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) "
+                         "is missing")

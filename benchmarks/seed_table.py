@@ -26,7 +26,7 @@ import time
 
 import astropy.units as u
 from astropy.table import Table, vstack
-from realdata import available, gz1_split, gz2_set
+from realdata import gz1_split, gz2_set, require_data
 
 from astro_morph import MockSurvey, MorphologyClassifier, classify
 from astro_morph.catalogs import positive_index
@@ -38,8 +38,7 @@ parser.add_argument("--save-baseline", help="save the baseline trained here to t
 parser.add_argument("--minutes", type=float, default=8.0, help="baseline training budget")
 parser.add_argument("--galaxies", type=int, default=512, help="galaxies for the speed test")
 args = parser.parse_args()
-if not available():
-    raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) is missing")
+require_data()
 
 gz1_train, gz1_test = gz1_split()
 gz2_all, _, gz2_held = gz2_set()

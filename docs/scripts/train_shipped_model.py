@@ -28,7 +28,7 @@ import numpy as np
 from astropy.table import Table
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
-from realdata import available, gz1_split, gz2_set  # noqa: E402
+from realdata import gz1_split, gz2_set, require_data  # noqa: E402
 
 from astro_morph import MorphologyClassifier  # noqa: E402
 
@@ -40,8 +40,7 @@ parser.add_argument("--gz2-weight", type=float, default=0.0,
                     help="loss weight of each galaxy of the GZ2 training half (GZ1 galaxies "
                          "weigh 1); 0, the default, leaves GZ2 out")
 args = parser.parse_args()
-if not available():
-    raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) is missing")
+require_data()
 
 gz1_train, _ = gz1_split()
 _, gz2_train, _ = gz2_set()
