@@ -2,7 +2,6 @@
 
 import os
 
-import keras
 import numpy as np
 
 from astro_morph.catalogs.labels import CLASSES, predicted_index
@@ -12,6 +11,7 @@ from astro_morph.inputs.framing import Framing, parse_framing
 from astro_morph.inputs.images import prepare_images
 from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.models.calibration import calibrated_probabilities, dihedral_views
+from astro_morph.models.head import frozen_features
 from astro_morph.models.io import pretrained_path, read_model_file, write_model_file
 from astro_morph.models.network import predict_logits
 from astro_morph.models.params import HyperParameters
@@ -321,9 +321,7 @@ class MorphologyClassifier(HyperParameters):
             (N, n_features) float32.
         """
         images, _ = self.network_inputs(X, source=source, framing=framing)
-        extractor = keras.Model(self.model_.inputs, self.model_.get_layer("features").output)
-        return np.asarray(extractor.predict(images, batch_size=batch_size, verbose=0),
-                          dtype=np.float32)
+        return frozen_features(self.model_, images, batch_size=batch_size)
 
     # -- persistence --------------------------------------------------------------
     def save(self, path, **provenance):

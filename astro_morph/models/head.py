@@ -47,6 +47,8 @@ def frozen_features(model, images, views=1, batch_size=64):
     inputs = keras.Input(model.input_shape[1:])
     pooled = model.get_layer("features")(model.get_layer("backbone")(inputs, training=False))
     extractor = keras.Model(inputs, pooled)
+    if not len(images):
+        return np.zeros((0, extractor.output_shape[-1]), dtype=np.float32)
     features = []
     for view in range(views):
         for start in range(0, len(images), 1024):

@@ -30,6 +30,8 @@ def test_one_view_is_the_network_features_and_more_views_are_augmented():
     assert not np.allclose(augmented[:8], augmented[8:16])
     assert not np.allclose(augmented[8:16], augmented[16:])
     np.testing.assert_allclose(augmented[:8], plain, rtol=1e-5, atol=1e-6)
+    # No images, no features (of the right width), as for predictions.
+    assert frozen_features(model, images[:0], views=2).shape == (0, plain.shape[1])
 
 
 def test_the_head_learns_on_cached_features_and_the_backbone_does_not_move():
