@@ -11,8 +11,10 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 
 from astro_morph.catalogs import (
+    Schema,
     crossmatch,
     curate_galaxy_zoo,
+    get_schema,
     parse_positions,
     read_table,
     split_sets,
@@ -68,7 +70,7 @@ __all__ = [
     "AstroMorphError", "InputError", "FootprintError", "ModelFileError",
     "MissingDependencyError", "DistributedError",
     "parse_positions", "crossmatch", "read_table", "write_table",
-    "curate_galaxy_zoo", "split_sets", "summarize_sets",
+    "curate_galaxy_zoo", "split_sets", "summarize_sets", "Schema", "get_schema",
     "FITSImageSource", "SDSS", "DES", "LegacySurvey", "SurveyInfo", "MockSurvey",
     "parse_image_input",
     "Cutouts", "make_cutouts", "bands_to_rgb", "Framing", "Preprocessing",

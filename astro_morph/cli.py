@@ -8,6 +8,7 @@ import sys
 
 import astropy.units as u
 import numpy as np
+from astropy.table import Table
 
 import astro_morph as am
 from astro_morph.exceptions import AstroMorphError
@@ -55,6 +56,7 @@ def _train(args):
     options = {"input_size": args.input_size, "crop_fraction": args.crop_fraction}
     classifier = am.MorphologyClassifier(
         backbone=args.backbone, weights=args.weights, time_budget=budget, seed=args.seed,
+        schema=args.schema,
         verbose=0 if args.quiet else 2, **epochs,
         **{key: value for key, value in options.items() if value is not None})
     history_png = args.out[:-len(".keras")] + "_history.png" if args.out.endswith(".keras") \
@@ -63,8 +65,11 @@ def _train(args):
     if os.path.isdir(checkpoint) and root:
         print(f"astro-morph train: resuming from {checkpoint}", file=sys.stderr)
     fit = classifier.fit_distributed if args.distributed else classifier.fit
-    fit(args.labels, images_dir=args.images, history_path=history_png,
-        checkpoint_dir=checkpoint)
+    X, y, images_dir = args.labels, None, args.images
+    if args.schema:  # a CSV of files and vote columns; its paths are whole already
+        paths, y = am.inputs.read_votes_csv(args.labels, args.images)
+        X, images_dir = Table({"filename": paths}), None
+    fit(X, y, images_dir=images_dir, history_path=history_png, checkpoint_dir=checkpoint)
     if not root:
         return 0  # rank 0 writes the model (identical on every rank)
     classifier.save(args.out, training_data=args.description or args.labels)
@@ -113,11 +118,13 @@ def _classify(args):
     table = am.classify_catalog(args.table, source, args.out, classifier=classifier,
                                 prefix=args.prefix, chunk_size=args.chunk_size,
                                 framing=framing, radius_column=args.radius_column,
-                                overwrite=args.overwrite)
+                                schema=args.schema, overwrite=args.overwrite)
     column = table[args.prefix + "morphology"]
     counts = {name: int(np.sum((column == name) & ~np.ma.getmaskarray(column)))
               for name in classifier.classes_}
-    print(f"astro-morph classify: {len(table)} rows, {counts}; written to {args.out}")
+    votes = table.meta.get("AMSCHEMA") or "no"
+    print(f"astro-morph classify: {len(table)} rows, {counts}, {votes} vote columns; "
+          f"written to {args.out}")
     return 0
 
 
@@ -162,6 +169,11 @@ def build_parser():
                        help="data-parallel training with Horovod: start the command with "
                             "`horovodrun -np N astro-morph train --distributed ...`; "
                             "--epochs and the time budget are shared by all ranks")
+    train.add_argument("--schema",
+                       help="learn the votes of a decision tree (gz2, gz1, gz1+gz2): --labels "
+                            "is then a CSV of filename and vote columns (a Galaxy Zoo "
+                            "catalogue's fractions with total_classifications, or counts); "
+                            "default: class labels")
     train.add_argument("--description", help="training-data provenance stored in the model")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     train.add_argument("--checkpoint-dir",
@@ -205,6 +217,9 @@ def build_parser():
     classify.add_argument("--resampling", choices=("fast", "exact"),
                           help="cutout resampling: all galaxies at once (fast, the default "
                                "framing's) or reproject_exact galaxy by galaxy (exact)")
+    classify.add_argument("--schema",
+                          help="questions whose predicted vote fractions become columns "
+                               "(gz2, gz1...; default: every question the model answers)")
     classify.add_argument("--chunk-size", type=int, default=10_000,
                           help="rows per chunk; a killed run resumes after its last chunk")
     classify.set_defaults(run=_classify)

@@ -37,10 +37,12 @@ import numpy as np
 from realdata import gz1_split, require_data
 from sklearn.model_selection import train_test_split
 
+from astro_morph.catalogs import CLASSES, Schema
 from astro_morph.inputs import Preprocessing
 from astro_morph.models.callbacks import layer_groups, set_trainable_groups
 from astro_morph.models.head import fit_head_on_features
-from astro_morph.models.network import LOSS, build_network
+from astro_morph.models.network import build_network
+from astro_morph.models.votes import compile_kwargs
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--backbone", default="mobilenet")
@@ -56,8 +58,11 @@ train, _ = gz1_split()
 preprocessing = Preprocessing(args.size, 0.35)
 images = np.stack([preprocessing.load(path) for path in train.paths])
 labels = (train.labels == "spiral").astype(int)
+schema = Schema.from_classes(CLASSES)
+LOSS = compile_kwargs(schema)
 train_x, val_x, train_y, val_y = train_test_split(images, labels, test_size=0.15,
                                                   stratify=labels, random_state=0)
+train_counts, val_counts = schema.counts_from_labels(train_y), schema.counts_from_labels(val_y)
 
 
 def frozen_network():
@@ -76,7 +81,7 @@ def validation(model):
 model, _ = frozen_network()
 model.compile(optimizer=keras.optimizers.Adam(1.5e-3), **LOSS)
 started = time.perf_counter()
-model.fit(train_x, train_y, epochs=args.epochs, batch_size=32, verbose=0, shuffle=True)
+model.fit(train_x, train_counts, epochs=args.epochs, batch_size=32, verbose=0, shuffle=True)
 loop_seconds = time.perf_counter() - started
 loop_accuracy, loop_loss = validation(model)
 
@@ -88,8 +93,8 @@ first_head = None  # (model, backbone) of the first cached variant, for --first-
 for views in [int(v) for v in args.views.split(",")]:
     model, backbone = frozen_network()
     started = time.perf_counter()
-    info = fit_head_on_features(model, train_x, train_y, val_x, val_y, views=views,
-                                learning_rate=1.5e-3)
+    info = fit_head_on_features(model, train_x, train_counts, val_x, val_counts,
+                                compile_kwargs=LOSS, views=views, learning_rate=1.5e-3)
     seconds = time.perf_counter() - started
     accuracy, loss = validation(model)
     print(f"cached, {views} view(s): features {info['seconds_features']:.0f} s, head "
@@ -106,7 +111,7 @@ if args.first_stage:
         set_trainable_groups(backbone, groups, 1 if rate else 0)
         model.compile(optimizer=keras.optimizers.Adam(rate or 1.5e-5), **LOSS)
         started = time.perf_counter()
-        model.fit(train_x, train_y, epochs=1, batch_size=32, verbose=0, shuffle=True)
+        model.fit(train_x, train_counts, epochs=1, batch_size=32, verbose=0, shuffle=True)
         accuracy, loss = validation(model)
         what = f"top quarter unfrozen, lr {rate:g}" if rate else "backbone frozen, lr 1.5e-05"
         print(f"one more epoch, {what}: validation accuracy {accuracy:.4f}, loss {loss:.4f} "

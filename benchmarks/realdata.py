@@ -104,3 +104,68 @@ def require_data(data=SHARED):
                for folder in ("sdss-gz1", "sdss-gz2")):
         raise SystemExit("the shared data (../shared/data or $ASTRO_MORPH_SHARED_DATA) "
                          "is missing")
+
+
+@dataclass
+class Votes:
+    """Image paths and their vote counts for a schema (0 where a question was not asked),
+    with the weighted fractions of the GZ2 columns where known."""
+
+    paths: list
+    counts: np.ndarray
+    fractions: np.ndarray = None
+    labels: np.ndarray = None
+    hp: np.ndarray = None
+
+    def __len__(self):
+        return len(self.paths)
+
+
+def gz_votes(schema, data=SHARED):
+    """The shared Galaxy Zoo sets as votes of ``schema`` (``gz1+gz2``), split as the
+    binary sets are: ``(gz1_train, gz1_test, gz2_train, gz2_held)``.
+
+    GZ1 galaxies give one vote for their ``gz1_class`` (the GZ1 question); the GZ1
+    parts are ``gz1_split``'s spirals and ellipticals. The 128 galaxies labelled
+    ``other`` (don't know, merger) are left out: from so few, a network learns "don't
+    know" as the answer for any unfamiliar image (a DES cutout), which leaves p_spiral a
+    ratio of two small numbers. GZ2 galaxies give their weighted fractions times
+    the volunteers who reached each question (the GZ2 tree); the held-out part is
+    ``gz2_set``'s held-out half plus half of the 21 ``other`` galaxies (seed 2019).
+    """
+    from astropy.table import Table
+
+    folder1 = os.path.join(data, "sdss-gz1")
+    with open(os.path.join(folder1, "labels.csv")) as handle:
+        rows = list(csv.DictReader(handle))
+    answers = schema.questions[schema.index_of("gz1")].answers  # in gz1_class order
+    by_path = {os.path.join(folder1, r["filename"]): answers[int(r["gz1_class"])]
+               for r in rows}
+    train1, test1 = gz1_split(data)
+    gz1_train = Votes(train1.paths, schema.counts_from_labels([by_path[p]
+                                                               for p in train1.paths]))
+    gz1_test = Votes(test1.paths, schema.counts_from_labels([by_path[p] for p in test1.paths]),
+                     labels=test1.labels)
+
+    folder2 = os.path.join(data, "sdss-gz2")
+    table = Table.read(os.path.join(folder2, "labels.csv"), format="ascii.csv")
+    paths2 = np.array([os.path.join(folder2, str(f)) for f in table["filename"]])
+    counts = schema.counts_from_table(table)
+    fractions = np.stack([np.asarray(table[a + "_weighted_fraction"], dtype=float)
+                          if a + "_weighted_fraction" in table.colnames
+                          else np.full(len(table), np.nan) for a in schema.answers], axis=1)
+    labels = np.asarray(table["label"]).astype(str)
+    _, _, held = gz2_set(data)
+    other = np.flatnonzero(labels == "other")
+    _, other_held = train_test_split(other, test_size=0.5, random_state=SEED)
+    is_held = np.isin(paths2, held.paths)
+    is_held[other_held] = True
+    featured = fractions[:, schema.answers.index(
+        "t01_smooth_or_features_a02_features_or_disk")]
+    smooth = fractions[:, schema.answers.index("t01_smooth_or_features_a01_smooth")]
+    hp = ((labels == "elliptical") & (smooth > 0.8)) | ((labels == "spiral") & (featured > 0.8))
+
+    def part(mask):
+        return Votes(list(paths2[mask]), counts[mask], fractions[mask], labels[mask], hp[mask])
+
+    return gz1_train, gz1_test, part(~is_held), part(is_held)

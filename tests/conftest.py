@@ -8,7 +8,7 @@ import pytest
 
 from astro_morph import MockSurvey, MorphologyClassifier
 
-from helpers import SMALL, TINY, toy_images
+from helpers import SMALL, TINY, synthetic_gz2_votes, toy_images
 
 _DEFAULT_SHARED = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -111,3 +111,14 @@ def small_model(small_mock):
     clf = MorphologyClassifier(input_size=16, epochs=2, batch_size=4, verbose=0, seed=0,
                                crop_fraction=1.0, validation_fraction=0.25, framing=SMALL)
     return clf.fit(small_mock.catalog("sdss"), source=small_mock.source("sdss"))
+
+
+@pytest.fixture(scope="session")
+def gz2_model(small_mock):
+    """A tiny classifier of the GZ2 tree trained on the small mock's SDSS cutouts."""
+    catalog = small_mock.catalog("sdss")
+    clf = MorphologyClassifier(schema="gz2", input_size=16, epochs=2, batch_size=4, verbose=0,
+                               seed=0, crop_fraction=1.0, validation_fraction=0.25,
+                               framing=SMALL)
+    return clf.fit(catalog, synthetic_gz2_votes(catalog["label"]),
+                   source=small_mock.source("sdss"))

@@ -11,6 +11,7 @@ import numpy as np
 from astropy import units as u
 
 from astro_morph import Framing
+from astro_morph.catalogs import GZ2
 
 #: 32 pixels of 0.396 arcsec (SDSS's pixel): small cutouts for fast tests.
 SMALL = Framing(field=32 * 0.396 * u.arcsec, size=32)
@@ -65,3 +66,14 @@ def benchmark_sets():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def synthetic_gz2_votes(labels, seed=0):
+    """GZ2 vote counts for labelled galaxies: ellipticals mostly smooth, spirals mostly
+    featured, and random answers to every later question as 40 volunteers would reach it."""
+    rng = np.random.default_rng(seed)
+    fractions = np.concatenate([rng.dirichlet(np.ones(b - a), len(labels))
+                                for a, b in GZ2.bounds], axis=1)
+    spiral = np.asarray(labels) == "spiral"
+    fractions[:, :3] = np.where(spiral[:, None], [0.1, 0.85, 0.05], [0.85, 0.1, 0.05])
+    return GZ2.counts_from_fractions(fractions, np.full(len(labels), 40.0))

@@ -333,6 +333,53 @@ def test_bad_hyper_parameter_names_itself_before_training(name, value, match):
     assert not hasattr(clf, "model_")
 
 
+# -- schemas and votes -----------------------------------------------------------------
+@case("a schema of no known name", InputError, r"unknown schema 'gz3'.*\['gz1', 'gz2'\]")
+def _(tmp_path, model):
+    images, labels = _toy()
+    MorphologyClassifier(schema="gz3", input_size=16, epochs=1, verbose=0).fit(images, labels)
+
+
+@case("votes with negative counts", InputError, "negative")
+def _(tmp_path, model):
+    images, _ = _toy()
+    votes = -np.ones((8, 37))
+    MorphologyClassifier(schema="gz2", input_size=16, epochs=1, verbose=0).fit(images, votes)
+
+
+@case("votes of another schema's width", InputError, r"\(N, 37\) for the 37 answers")
+def _(tmp_path, model):
+    images, _ = _toy()
+    MorphologyClassifier(schema="gz2", input_size=16, epochs=1, verbose=0).fit(
+        images, np.ones((8, 6)))
+
+
+@case("a vote table without vote columns", InputError, "no vote column of schema 'gz2'")
+def _(tmp_path, model):
+    images, _ = _toy()
+    MorphologyClassifier(schema="gz2", input_size=16, epochs=1, verbose=0).fit(
+        images, Table({"smooth": np.ones(8)}))
+
+
+@case("class labels that are no answer of the tree", InputError,
+      r"unknown label\(s\) \['barred'\]; the labels of schema 'gz2' are.*or give votes")
+def _(tmp_path, model):
+    images, _ = _toy()
+    MorphologyClassifier(schema="gz2", input_size=16, epochs=1, verbose=0).fit(
+        images, ["barred", "spiral"] * 4)
+
+
+@case("vote columns of a schema the model does not answer", InputError,
+      r"answers schema 'classes'.*not all of 'gz2'")
+def _(tmp_path, model):
+    classify(_CENTRE, _source(), classifier=model[0], schema="gz2")
+
+
+@case("predicted votes of a model not fitted", InputError, "not fitted")
+def _(tmp_path, model):
+    MorphologyClassifier().predict_votes(np.zeros((1, 16, 16, 3)))
+
+
 @case("a probability threshold outside [0, 1]", InputError,
       r"threshold must be a number in \[0, 1\], got 1.5")
 def _(tmp_path, model):

@@ -9,7 +9,11 @@ from astropy.table import QTable, Table, vstack
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.catalogs.tableio import read_table, table_format, write_table
 from astro_morph.classification.classify import check_source, fitted_classifier, resolve_framing
-from astro_morph.classification.columns import classification_columns, classification_meta
+from astro_morph.classification.columns import (
+    classification_columns,
+    classification_meta,
+    vote_schema,
+)
 from astro_morph.distributed.runtime import allgather_object, init
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
@@ -33,8 +37,8 @@ def _fingerprint(coords, fields, classifier, source, options):
 
 
 def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_size=10_000,
-                     framing=None, radius_column=None, batch_size=256, overwrite=False,
-                     progress=True, distributed=False):
+                     framing=None, radius_column=None, batch_size=256, schema=None,
+                     overwrite=False, progress=True, distributed=False):
     """Classify a catalog into a file, chunk by chunk, resuming an interrupted run.
 
     Each chunk of rows is classified and written atomically into the folder
@@ -59,8 +63,9 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
         Prefix of the new column names.
     chunk_size : int
         Rows per chunk (memory stays bounded by one chunk's cutouts).
-    framing, radius_column, batch_size
-        As in `~astro_morph.classify` (by default the classifier's own framing).
+    framing, radius_column, batch_size, schema
+        As in `~astro_morph.classify` (by default the classifier's own framing and
+        every question it answers).
     overwrite : bool
         Replace an existing ``out``. A partial folder left by a run with
         different inputs is never reused: it must be removed by hand (the
@@ -105,26 +110,30 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     classifier = fitted_classifier(classifier)
     check_source(source)
     framing = resolve_framing(classifier, framing, radius_column)
+    votes = vote_schema(classifier, schema)
     coords = parse_positions(table, unique=True, allow_empty=True)
     base = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) \
         else table.copy()
     fields = framing.fields(base, len(coords))
     n_chunks = -(-len(coords) // chunk_size)
     options = {"prefix": prefix, "chunk_size": int(chunk_size), "framing": framing.to_dict(),
-               "n_rows": len(coords)}
+               "n_rows": len(coords), "votes": None if votes is None else votes.to_dict()}
     key = _fingerprint(coords, fields, classifier, source, options)
 
     if not len(coords):  # nothing to chunk: the empty table with every column
-        new = Table(classification_columns(classifier, source, coords, fields, framing))
+        new = Table(classification_columns(classifier, source, coords, fields, framing,
+                                           votes=votes))
         return _finish(base, new, prefix, classification_meta(classifier, source, framing,
-                                                              prefix), out, overwrite)
+                                                              prefix, votes),
+                       out, overwrite)
 
     work = out + ".partial"
     record_path = os.path.join(work, _PROGRESS)
     run = _Ranks(distributed)
     if run.is_root:
         problem = _open_work(work, record_path, key, n_chunks, out,
-                             classification_meta(classifier, source, framing, prefix))
+                             classification_meta(classifier, source, framing, prefix,
+                                                 votes))
     problem = run.share(problem if run.is_root else None)
     if problem:
         raise InputError(problem)
@@ -137,7 +146,7 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
             continue
         rows = slice(index * chunk_size, (index + 1) * chunk_size)
         columns = classification_columns(classifier, source, coords[rows], fields[rows],
-                                         framing, batch_size=batch_size)
+                                         framing, batch_size=batch_size, votes=votes)
         write_table(Table(columns), chunk_file, overwrite=True)
         if not distributed:  # one writer: keep the human-readable progress record too
             record["done"] = sorted(set(record.get("done", [])) | {index})

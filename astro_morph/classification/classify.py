@@ -7,6 +7,7 @@ from astro_morph.classification.columns import (
     classification_columns,
     classification_meta,
     sharded_columns,
+    vote_schema,
 )
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import parse_framing
@@ -52,7 +53,7 @@ def resolve_framing(classifier, framing, radius_column):
 
 
 def classify(table, source, *, classifier=None, prefix="", copy=True, framing=None,
-             radius_column=None, batch_size=256, distributed=False):
+             radius_column=None, batch_size=256, schema=None, distributed=False):
     """Classify the galaxies of a catalog and return it with morphology columns.
 
     Parameters
@@ -79,6 +80,11 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
         images do.
     batch_size : int
         Galaxies cut out and classified together.
+    schema : `~astro_morph.catalogs.Schema` or str, optional
+        The questions whose predicted votes are added as columns, e.g.
+        ``"gz2"`` or ``"gz1"``; the classifier must answer them. Default:
+        every question the classifier answers (none for a model trained on
+        class labels only, whose classes are the ``p_`` columns).
     distributed : bool
         Under a Horovod launcher (``horovodrun -np N python script.py``),
         each rank cuts out and classifies its own block of rows and every
@@ -89,12 +95,19 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     -------
     table : `~astropy.table.Table`
         With ``p_spiral``, ``p_elliptical``, ``morphology``, ``p_spiral_std``,
-        ``uncertain`` and ``flag`` (bits of `~astro_morph.imaging.CUTOUT_FLAGS`;
-        rows outside the images get masked probabilities, the batch goes on),
-        and provenance in ``meta`` (keys ``AMMODEL``, ``AMSHA256``, ``AMBACKBN``,
-        ``AMTRAIN``, ``AMBANDS``, ``AMSURVEY``, ``AMFIELD``, ``AMRADCOL``,
-        ``AMCUTPIX``, ``AMRESAMP``, ``AMTEMP``, ``AMPREFIX``, ``AMDATE``,
-        ``AMVERS``: short so that FITS headers keep them).
+        ``uncertain``; for every answer of the schema's questions its expected
+        vote fraction (``t01_smooth_or_features_a01_smooth``...), its spread
+        (``..._std``) and each question's ``<question>_asked`` (as
+        `~astro_morph.MorphologyClassifier.predict_votes`); and ``flag`` (bits
+        of `~astro_morph.imaging.CUTOUT_FLAGS`; rows outside the images get
+        masked values, the batch goes on). ``p_spiral`` follows the
+        classifier's schema's spiral rule
+        (`~astro_morph.catalogs.Schema.class_probabilities`). Provenance is in
+        ``meta`` (keys ``AMMODEL``, ``AMSHA256``, ``AMBACKBN``, ``AMTRAIN``,
+        ``AMBANDS``, ``AMSURVEY``, ``AMFIELD``, ``AMRADCOL``, ``AMCUTPIX``,
+        ``AMRESAMP``, ``AMTEMP``, ``AMPREFIX``, ``AMSCHEMA``, ``AMTREE`` (the
+        schema as JSON), ``AMDATE``, ``AMVERS``: short so that FITS headers
+        keep them).
 
     Examples
     --------
@@ -109,14 +122,16 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     if not isinstance(batch_size, int) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
     framing = resolve_framing(classifier, framing, radius_column)
+    votes = vote_schema(classifier, schema)
     # A catalog cut to nothing (a magnitude cut, say) gets its columns all the same.
     coords = parse_positions(table, unique=True, allow_empty=True)
     out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
         table.copy() if copy else table)
     fields = framing.fields(out, len(coords))
     columns = sharded_columns if distributed else classification_columns
-    new = columns(classifier, source, coords, fields, framing, batch_size=batch_size)
+    new = columns(classifier, source, coords, fields, framing, batch_size=batch_size,
+                  votes=votes)
     for name, column in new.items():
         out[prefix + name] = column
-    out.meta.update(classification_meta(classifier, source, framing, prefix))
+    out.meta.update(classification_meta(classifier, source, framing, prefix, votes))
     return out

@@ -5,6 +5,7 @@
 columns here.
 """
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -12,20 +13,47 @@ from astropy import units as u
 from astropy.table import MaskedColumn, Table, vstack
 
 from astro_morph.catalogs.labels import NEGATIVE_CLASS, THRESHOLD, positive_index, predicted_index
+from astro_morph.catalogs.trees import get_schema
 from astro_morph.distributed.runtime import allgather_object, init
+from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS
 from astro_morph.inputs.images import cutout_inputs
 from astro_morph.utils.provenance import package_versions, utc_now
 
 __all__ = ["classification_columns", "sharded_columns", "classification_meta",
-           "COLUMN_UNITS"]
+           "vote_schema", "COLUMN_UNITS"]
 
 #: Units of the probability columns (all dimensionless).
 COLUMN_UNITS = {"p_spiral": u.dimensionless_unscaled, "p_elliptical": u.dimensionless_unscaled,
                 "p_spiral_std": u.dimensionless_unscaled}
 
 
-def classification_meta(classifier, source, framing, prefix):
+def vote_schema(classifier, schema):
+    """The schema whose vote columns a classification adds: a sub-schema of the
+    classifier's, or None.
+
+    ``schema`` None: every question of the classifier's schema (none for a
+    model of class labels, whose classes are the ``p_`` columns); else the
+    questions of ``schema`` (a name such as ``"gz2"`` or a Schema), which the
+    classifier must answer.
+
+    Raises
+    ------
+    InputError
+        An unknown schema, or one the classifier does not answer.
+    """
+    mine = classifier.schema_
+    if schema is None:
+        return None if mine.is_classes else mine
+    wanted = get_schema(schema)
+    if not mine.contains(wanted):
+        raise InputError(f"this model answers schema {mine.name!r} "
+                         f"({[q.name for q in mine.questions]}), not all of {wanted.name!r}: "
+                         "choose a schema it answers, or a model trained on it.")
+    return mine.select([q.name for q in wanted.questions], name=wanted.name)
+
+
+def classification_meta(classifier, source, framing, prefix, votes=None):
     """Provenance of a classification, as Table ``meta`` entries."""
     # Keys of at most 8 characters, scalar values: they survive FITS headers too.
     info = getattr(classifier, "provenance_", {})
@@ -43,19 +71,25 @@ def classification_meta(classifier, source, framing, prefix):
         "AMRESAMP": framing.resampling,
         "AMTEMP": float(classifier.temperature_),
         "AMPREFIX": prefix,
+        # The schema whose vote columns were added ("" for none), and its tree as JSON
+        # (a string: FITS headers and VOTable INFO keep it).
+        "AMSCHEMA": "" if votes is None else votes.name,
+        "AMTREE": "" if votes is None else json.dumps(votes.to_dict()),
         "AMDATE": utc_now(),
         "AMVERS": "; ".join(f"{name} {version}" for name, version in versions.items()),
     }
 
 
-def _columns(classifier, mean, spread, flags, bad):
+def _columns(classifier, views, flags, bad, votes):
     classes = classifier.classes_
+    proba = classifier.schema_.class_probabilities(views)
+    mean, spread = proba.mean(axis=0), proba.std(axis=0)
     spiral = positive_index(classes)
-    other = classes.index(NEGATIVE_CLASS) if NEGATIVE_CLASS in classes else 1 - spiral
+    other = classes.index(NEGATIVE_CLASS) if NEGATIVE_CLASS in classes else int(spiral == 0)
     p_spiral, std = mean[:, spiral], spread[:, spiral]
     names = np.asarray(classes)[predicted_index(np.nan_to_num(mean, nan=0.0), classes)]
     unit = COLUMN_UNITS["p_spiral"]
-    return {
+    columns = {
         "p_spiral": MaskedColumn(p_spiral, mask=bad, unit=unit,
                                  description="calibrated probability of a spiral (TTA mean)"),
         "p_elliptical": MaskedColumn(mean[:, other], mask=bad, unit=unit,
@@ -67,11 +101,17 @@ def _columns(classifier, mean, spread, flags, bad):
         "uncertain": MaskedColumn((p_spiral - std < THRESHOLD) & (p_spiral + std > THRESHOLD),
                                   mask=bad,
                                   description="p_spiral +- its spread straddles 0.5"),
-        "flag": MaskedColumn(flags, description="cutout flags (astro_morph CUTOUT_FLAGS bits)"),
     }
+    if votes is not None:
+        columns.update(classifier.schema_.vote_columns(
+            views, questions=[q.name for q in votes.questions], mask=bad))
+    columns["flag"] = MaskedColumn(flags, description="cutout flags (astro_morph CUTOUT_FLAGS "
+                                                      "bits)")
+    return columns
 
 
-def classification_columns(classifier, source, coords, fields, framing, *, batch_size=256):
+def classification_columns(classifier, source, coords, fields, framing, *, batch_size=256,
+                           votes=None):
     """The morphology columns (without prefix) of ``coords`` framed in ``fields`` arcsec.
 
     Parameters
@@ -85,14 +125,16 @@ def classification_columns(classifier, source, coords, fields, framing, *, batch
     framing : `~astro_morph.Framing`
     batch_size : int
         Galaxies cut out and classified together.
+    votes : `~astro_morph.catalogs.Schema`, optional
+        The part of the classifier's schema whose vote columns are added
+        (`vote_schema`).
 
     Returns
     -------
     columns : dict of `~astropy.table.MaskedColumn`
     """
-    n_classes = len(classifier.classes_)
-    mean = np.full((len(coords), n_classes), np.nan)
-    spread = np.full((len(coords), n_classes), np.nan)
+    n_views = 8 if classifier.tta else 1
+    views = np.full((n_views, len(coords), classifier.schema_.n_answers), np.nan)
     flags = np.zeros(len(coords), dtype=np.int32)
     preprocessing = classifier.preprocessing_
     # Batches of rows sharing a field (one make_cutouts call each).
@@ -112,11 +154,10 @@ def classification_columns(classifier, source, coords, fields, framing, *, batch
             images, flags[rows] = pending.result()
             if index + 1 < len(batches):
                 pending = cutter.submit(cut, batches[index + 1])
-            views = classifier.predict_views(images)
-            mean[rows], spread[rows] = views.mean(axis=0), views.std(axis=0)
+            views[:, rows] = classifier.predict_views(images)
     bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
-    mean[bad], spread[bad] = np.nan, np.nan
-    return _columns(classifier, mean, spread, flags, bad)
+    views[:, bad] = np.nan
+    return _columns(classifier, views, flags, bad, votes)
 
 
 def sharded_columns(classifier, source, coords, fields, framing, **kwargs):

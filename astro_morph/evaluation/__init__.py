@@ -11,6 +11,7 @@ from astro_morph.evaluation.gallery import (
     save_confident_gallery,
     save_misclassified_gallery,
     save_mosaic,
+    save_vote_gallery,
 )
 from astro_morph.evaluation.metrics import (
     evaluate,
@@ -25,5 +26,6 @@ from astro_morph.models.history import plot_history
 __all__ = ["evaluate", "results_table", "survey_agreement", "accuracy_by_bin",
            "evaluate_across_surveys", "embed_features", "plot_embedding", "plot_roc",
            "plot_roc_curves", "plot_confusion", "plot_history", "plot_self_training",
-           "save_mosaic", "save_confident_gallery", "save_misclassified_gallery", "Report",
+           "save_mosaic", "save_confident_gallery", "save_misclassified_gallery",
+           "save_vote_gallery", "Report",
            "write_report"]

@@ -6,7 +6,8 @@ import os
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 
-__all__ = ["read_labels_csv", "image_files", "is_image_path", "IMAGE_EXTENSIONS"]
+__all__ = ["read_labels_csv", "read_votes_csv", "image_files", "is_image_path",
+           "IMAGE_EXTENSIONS"]
 
 #: File name endings read as images.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -50,6 +51,49 @@ def read_labels_csv(path, images_dir=None, classes=None):
         raise InputError(f"{len(missing)} image file(s) listed in {os.fspath(path)!r} are "
                          f"missing, e.g. {missing[:3]}; check --images / images_dir.")
     return paths, [r["label"] for r in kept]
+
+
+def read_votes_csv(path, images_dir=None):
+    """Read a CSV of image files and their Galaxy Zoo votes (``filename`` and vote columns,
+    e.g. a Galaxy Zoo 2 catalogue excerpt).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    images_dir : str, optional
+        Folder of relative file names (default: the CSV's folder).
+
+    Returns
+    -------
+    paths : list of str
+    votes : `~astropy.table.Table`
+        The whole CSV (`~astro_morph.catalogs.Schema.counts_from_table` reads it).
+
+    Raises
+    ------
+    InputError
+        The file is missing or no CSV, has no ``filename`` column, or names
+        missing images.
+    """
+    from astropy.table import Table
+
+    if not os.path.isfile(path):
+        raise InputError(f"votes file {os.fspath(path)!r} does not exist.")
+    try:
+        votes = Table.read(path, format="ascii.csv")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{os.fspath(path)!r} is not a CSV table ({exc}).") from exc
+    if "filename" not in votes.colnames:
+        raise InputError(f"{os.fspath(path)!r} needs a 'filename' column beside its vote "
+                         "columns.")
+    base = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(path))
+    paths = [os.path.join(base, str(name)) for name in votes["filename"]]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise InputError(f"{len(missing)} image file(s) listed in {os.fspath(path)!r} are "
+                         f"missing, e.g. {missing[:3]}; check --images / images_dir.")
+    return paths, votes
 
 
 def _folder(path, classes):

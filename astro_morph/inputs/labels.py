@@ -1,10 +1,14 @@
-"""Labels as the network learns them: class names or indices to checked indices."""
+"""Labels as the network learns them: class names, indices or votes, checked."""
 
 import numpy as np
+from astropy.table import Table
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["encode_labels", "training_labels", "sample_weights"]
+__all__ = ["encode_labels", "training_labels", "training_votes", "sample_weights"]
+
+_NO_LABELS = ("no labels: pass y, or an input that carries them (a labels CSV, class "
+              "sub-folders, a 'label' column).")
 
 
 def training_labels(found, y, classes, n_images):
@@ -12,12 +16,44 @@ def training_labels(found, y, classes, n_images):
     checked against the number of images (one path for every ``fit``)."""
     labels = found if y is None else y
     if labels is None:
-        raise InputError("no labels: pass y, or an input that carries them "
-                         "(a labels CSV, class sub-folders, a 'label' column).")
+        raise InputError(_NO_LABELS)
     labels = encode_labels(labels, classes)
     if len(labels) != n_images:
         raise InputError(f"X has {n_images} images but y has {len(labels)} labels.")
     return labels
+
+
+def training_votes(found, y, schema, n_images):
+    """The vote counts to learn from, (N, n_answers) for ``schema``; one path for every
+    ``fit`` of a network.
+
+    ``y`` (else the labels the input carried) may be class labels (one vote
+    each for an answer of ``schema.label_question``), a table of vote
+    columns (`~astro_morph.catalogs.Schema.counts_from_table`) or an
+    (N, n_answers) array of counts, 0 where a question was not answered.
+
+    Examples
+    --------
+    >>> from astro_morph.catalogs.trees import GZ1
+    >>> training_votes(None, ["elliptical", "edge_on"], GZ1, 2).tolist()
+    [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]]
+    """
+    votes = found if y is None else y
+    if votes is None:
+        raise InputError(_NO_LABELS)
+    if isinstance(votes, Table):
+        counts = schema.counts_from_table(votes)
+    else:
+        try:
+            array = np.asarray(votes)
+        except ValueError:
+            raise InputError("y must be class labels, a table of vote columns or an "
+                             f"(N, {schema.n_answers}) array of vote counts.") from None
+        counts = schema.check_counts(array) if array.ndim == 2 \
+            else schema.counts_from_labels(array)
+    if len(counts) != n_images:
+        raise InputError(f"X has {n_images} images but y has {len(counts)} labels.")
+    return counts
 
 
 def sample_weights(weights, n_images):

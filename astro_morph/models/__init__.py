@@ -1,6 +1,6 @@
-"""Models: backbones, the network, training (recipe, callbacks, the head stage on cached
-features), calibration, model files, and the estimators (`MorphologyClassifier` and the
-traditional `FeatureClassifier`)."""
+"""Models: backbones, the network, the loss on votes, training (recipe, callbacks, the head
+stage on cached features), calibration, model files, and the estimators
+(`MorphologyClassifier` and the traditional `FeatureClassifier`)."""
 
 from astro_morph.models.augmentation import GalaxyAugmentation
 from astro_morph.models.backbones import BACKBONES, Backbone, get_backbone
@@ -10,8 +10,9 @@ from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.models.head import fit_head_on_features, frozen_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.network import build_network
+from astro_morph.models.votes import DirichletMultinomial, LogConcentration
 
 __all__ = ["MorphologyClassifier", "FeatureClassifier", "morphology_features", "FEATURE_NAMES",
            "BACKBONES", "Backbone", "get_backbone", "build_network", "GalaxyAugmentation",
            "ProgressiveUnfreezing", "TimeBudget", "plot_history", "frozen_features",
-           "fit_head_on_features"]
+           "fit_head_on_features", "DirichletMultinomial", "LogConcentration"]

@@ -1,23 +1,18 @@
-"""MorphologyClassifier: a CNN backbone fine-tuned to tell spirals from ellipticals."""
+"""MorphologyClassifier: a CNN backbone fine-tuned on Galaxy Zoo labels or votes."""
 
 import os
 
-import numpy as np
-
-from astro_morph.catalogs.labels import CLASSES, predicted_index
+from astro_morph.catalogs.labels import CLASSES
 from astro_morph.distributed.training import HorovodRun
 from astro_morph.exceptions import InputError
-from astro_morph.inputs.framing import Framing, parse_framing
-from astro_morph.inputs.images import prepare_images
-from astro_morph.inputs.preprocessing import Preprocessing
-from astro_morph.models.calibration import calibrated_probabilities, dihedral_views
-from astro_morph.models.head import frozen_features
+from astro_morph.models import prediction
 from astro_morph.models.io import pretrained_path, read_model_file, write_model_file
-from astro_morph.models.network import predict_logits
 from astro_morph.models.params import HyperParameters
+from astro_morph.models.record import classifier_params, classifier_record, restore_fitted
 from astro_morph.models.training import OneProcess, train
 
 __all__ = ["MorphologyClassifier"]
+
 
 
 class MorphologyClassifier(HyperParameters):
@@ -40,7 +35,15 @@ class MorphologyClassifier(HyperParameters):
         model file of ours or a fitted classifier to continue from (same
         backbone and input size; see `astro_morph.fine_tune`).
     classes : tuple of str
-        Class names; the last is the "positive" class (``p_spiral``).
+        Class names of class labels; the last is the "positive" class
+        (``p_spiral``). Used when ``schema`` is None.
+    schema : `~astro_morph.catalogs.Schema` or str, optional
+        What the network learns: the questions of a decision tree and their
+        answers, e.g. ``"gz2"`` (the Galaxy Zoo 2 tree), ``"gz1"``,
+        ``"gz1+gz2"`` or a `~astro_morph.catalogs.Schema` of one's own. It is
+        trained on vote counts (a Dirichlet-multinomial loss per question)
+        and predicts every answer's vote fraction (`predict_votes`). Default:
+        one question whose answers are ``classes``.
     seed : int
         Seed of the weights, augmentation, split and shuffling.
     epochs, batch_size, learning_rate : int, int, float
@@ -111,7 +114,7 @@ class MorphologyClassifier(HyperParameters):
     """
 
     def __init__(self, backbone="compact", input_size=None, weights=None,
-                 classes=CLASSES, seed=0, epochs=100, batch_size=32,
+                 classes=CLASSES, schema=None, seed=0, epochs=100, batch_size=32,
                  learning_rate=1.5e-3, validation_fraction=0.15, patience=20, time_budget=None,
                  augment=True, colour_jitter=0.0, class_weight=None,
                  unfreeze_schedule="auto", feature_views=1, crop_fraction=0.35, framing=None,
@@ -120,6 +123,7 @@ class MorphologyClassifier(HyperParameters):
         self.input_size = input_size
         self.weights = weights
         self.classes = classes
+        self.schema = schema
         self.seed = seed
         self.epochs = epochs
         self.batch_size = batch_size
@@ -161,8 +165,13 @@ class MorphologyClassifier(HyperParameters):
             Anything `~astro_morph.models.prepare_images` reads: an image batch,
             a labels CSV (``filename,label``) or class folders, positions with
             a ``source``...
-        y : sequence, optional
-            Labels (class names or indices), unless ``X`` carries them.
+        y : sequence, `~astropy.table.Table` or array, optional
+            Labels (class names or indices: one vote each for an answer of
+            the schema's label question), unless ``X`` carries them; or
+            votes: a table of Galaxy Zoo vote columns
+            (`~astro_morph.catalogs.Schema.counts_from_table`) or an
+            (N, n_answers) array of vote counts, 0 where a question was not
+            answered (it then teaches nothing about that question).
         sample_weight : sequence of float, optional
             Weight of each image in the loss (one per image of ``X``, in order),
             e.g. to give a small set from another survey or labelling as much
@@ -184,6 +193,17 @@ class MorphologyClassifier(HyperParameters):
         Returns
         -------
         self
+
+        Raises
+        ------
+        InputError
+            Bad hyper-parameters, unreadable inputs, labels that are no class or
+            answer of the schema, votes of the wrong width or negative.
+
+        See Also
+        --------
+        fit_distributed : the same on many GPUs with Horovod.
+        astro_morph.catalogs.Schema.counts_from_table : vote columns to counts.
         """
         return train(self, OneProcess(), X, y, sample_weight=sample_weight, source=source,
                      images_dir=images_dir, history_path=history_path,
@@ -234,124 +254,27 @@ class MorphologyClassifier(HyperParameters):
                      images_dir=images_dir, history_path=history_path,
                      checkpoint_dir=checkpoint_dir)
 
-    # -- prediction ---------------------------------------------------------------
-    def network_inputs(self, X, *, source=None, framing=None, images_dir=None):
-        """The images the network sees for ``X``, and their cutout flags.
-
-        Positions are cut out of ``source`` at the model's framing
-        (``framing_``) unless ``framing`` overrides it (a `~astro_morph.Framing`,
-        a field width such as ``80 * u.arcsec``, or a dict of settings to
-        change); every image is then cropped and resized as in training.
-
-        Returns
-        -------
-        images : `~numpy.ndarray`
-            (N, S, S, 3) float32 in [0, 1].
-        flags : `~numpy.ndarray` or None
-            `~astro_morph.imaging.CUTOUT_FLAGS` bits when cut from a source.
-        """
-        self.check_fitted()
-        images, _, flags = prepare_images(X, self.preprocessing_,
-                                          framing=parse_framing(framing, self.framing_),
-                                          source=source, images_dir=images_dir)
-        return images, flags
-
-    def predict_views(self, images, block=1024):
-        """Calibrated probabilities of prepared images over the TTA views.
-
-        Parameters
-        ----------
-        images : `~numpy.ndarray`
-            Network inputs, as `network_inputs` returns them.
-
-        Returns
-        -------
-        proba : `~numpy.ndarray`
-            (n_views, N, n_classes): 8 rotations/flips with ``tta``, else 1.
-        """
-        self.check_fitted()
-        if not len(images):
-            return np.zeros((8 if self.tta else 1, 0, len(self.classes_)))
-        blocks = []
-        for start in range(0, len(images), block):
-            part = images[start:start + block]
-            views = dihedral_views(part) if self.tta else [part]
-            # One predict call over all views: Keras' per-call overhead is paid once.
-            logits = predict_logits(self.model_, np.concatenate(views, axis=0))
-            proba = calibrated_probabilities(logits, self.temperature_)
-            blocks.append(proba.reshape(len(views), len(part), -1))
-        return np.concatenate(blocks, axis=1)
-
-    def predict_proba(self, X, *, source=None, framing=None):
-        """Calibrated class probabilities, averaged over the 8 rotations/flips.
-
-        Parameters
-        ----------
-        X, source, framing
-            As in `network_inputs`.
-
-        Returns
-        -------
-        proba : `~numpy.ndarray`
-            (N, n_classes), columns in the order of ``classes_``.
-        """
-        images, _ = self.network_inputs(X, source=source, framing=framing)
-        return self.predict_views(images).mean(axis=0)
-
-    def predict(self, X, *, source=None, framing=None):
-        """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
-        proba = self.predict_proba(X, source=source, framing=framing)
-        return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]
-
-    def predict_with_spread(self, X, *, source=None, framing=None):
-        """Mean probabilities, their standard deviation over the TTA views, and flags."""
-        images, flags = self.network_inputs(X, source=source, framing=framing)
-        views = self.predict_views(images)
-        return views.mean(axis=0), views.std(axis=0), flags
-
-    def features(self, X, *, source=None, framing=None, batch_size=256):
-        """The network's learned features (the pooled layer before the logits).
-
-        For embeddings such as t-SNE (`astro_morph.evaluation.embed_features`)
-        or for other classifiers.
-
-        Returns
-        -------
-        features : `~numpy.ndarray`
-            (N, n_features) float32.
-        """
-        images, _ = self.network_inputs(X, source=source, framing=framing)
-        return frozen_features(self.model_, images, batch_size=batch_size)
+    # -- prediction: astro_morph.models.prediction ----------------------------------
+    network_inputs = prediction.network_inputs
+    predict_views = prediction.predict_views
+    predict_votes = prediction.predict_votes
+    predict_proba = prediction.predict_proba
+    predict = prediction.predict
+    predict_with_spread = prediction.predict_with_spread
+    features = prediction.features
 
     # -- persistence --------------------------------------------------------------
     def save(self, path, **provenance):
         """Save to a ``.keras`` file, atomically.
 
         The Keras model is saved in the native format; our record
-        (hyper-parameters, classes, preprocessing, framing, temperature,
-        history, the SHA-256 of the weights and any ``provenance`` given) is
-        added to the same zip as ``astro_morph.json``.
+        (hyper-parameters, classes, schema, preprocessing, framing,
+        temperature, history, the SHA-256 of the weights and any
+        ``provenance`` given; ``astro_morph.models.record``) is added to the
+        same zip as ``astro_morph.json``.
         """
         self.check_fitted()
-        params = self.get_params()
-        if hasattr(params["weights"], "model_"):  # continued from an in-memory classifier
-            start = getattr(params["weights"], "provenance_", {}).get("file")
-            params["weights"] = f"continued from {start or 'an in-memory classifier'}"
-        params["weights"] = None if params["weights"] is None else os.fspath(params["weights"])
-        params["time_budget"] = None if params["time_budget"] is None else str(
-            params["time_budget"])
-        params["framing"] = None if params["framing"] is None else params["framing"].to_dict()
-        config = {
-            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()},
-            "classes": list(self.classes_),
-            "preprocessing": self.preprocessing_.to_dict(),
-            "framing": self.framing_.to_dict(),
-            "temperature": self.temperature_,
-            "history": self.history_,
-            "training": self.training_info_,
-            "provenance": provenance,
-        }
-        return write_model_file(path, self.model_, config)
+        return write_model_file(path, self.model_, classifier_record(self, provenance))
 
     @classmethod
     def load(cls, path):
@@ -364,28 +287,15 @@ class MorphologyClassifier(HyperParameters):
         """
         path = os.fspath(path)
         model, config = read_model_file(path)
-        params = dict(config["params"])
-        params["classes"] = tuple(params["classes"])
-        params["time_budget"] = None
-        params["framing"] = None if params.get("framing") is None else Framing.from_dict(
-            params["framing"])
-        classifier = cls(**params)
-        classifier.model_ = model
-        classifier.classes_ = tuple(config["classes"])
-        classifier.preprocessing_ = Preprocessing(**config["preprocessing"])
-        # Files before format 2 were all trained on image files: the default framing.
-        classifier.framing_ = Framing.from_dict(config["framing"]) if "framing" in config \
-            else Framing()
-        classifier.temperature_ = float(config["temperature"])
-        classifier.history_ = config.get("history", {})
-        classifier.training_info_ = config.get("training", {})
-        classifier.provenance_ = dict(config.get("provenance", {}), file=os.path.basename(path),
-                                      sha256=config["weights_sha256"])
-        return classifier
+        return restore_fitted(cls(**classifier_params(config)), model, config, path)
 
     @classmethod
     def pretrained(cls):
-        """The model shipped with astro_morph, trained on real SDSS Galaxy Zoo 1 galaxies."""
+        """The model shipped with astro_morph, trained on real SDSS Galaxy Zoo galaxies.
+
+        It answers the Galaxy Zoo 1 question and the Galaxy Zoo 2 tree
+        (schema ``"gz1+gz2"``); ``p_spiral`` follows Galaxy Zoo 1's rule.
+        """
         return cls.load(pretrained_path())
 
     def __repr__(self):

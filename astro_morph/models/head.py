@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from astro_morph.logger import log
-from astro_morph.models.network import LOSS
+from astro_morph.models.network import apply_head
 
 __all__ = ["frozen_features", "fit_head_on_features"]
 
@@ -65,7 +65,7 @@ def frozen_features(model, images, views=1, batch_size=64):
     return np.concatenate(features)
 
 
-def fit_head_on_features(model, train_x, train_y, val_x, val_y, *, views=4,
+def fit_head_on_features(model, train_x, train_y, val_x, val_y, *, compile_kwargs, views=4,
                          learning_rate=1e-3, batch_size=32, sample_weight=None,
                          val_sample_weight=None, max_epochs=200, patience=10):
     """Train the classification head of ``model`` on cached frozen-backbone features.
@@ -79,9 +79,11 @@ def fit_head_on_features(model, train_x, train_y, val_x, val_y, *, views=4,
     model : `keras.Model`
         Network with a frozen backbone (see `frozen_features`).
     train_x, train_y : `~numpy.ndarray`
-        Training images and integer labels.
+        Training images and their vote counts (N, n_answers).
     val_x, val_y : `~numpy.ndarray`
-        Validation images (one plain view each) and labels, for early stopping.
+        Validation images (one plain view each) and counts, for early stopping.
+    compile_kwargs : dict
+        Loss and metrics (``astro_morph.models.votes.compile_kwargs`` of the schema).
     views : int
         Augmented views of each training image.
     learning_rate, batch_size : float, int
@@ -102,15 +104,14 @@ def fit_head_on_features(model, train_x, train_y, val_x, val_y, *, views=4,
     train_features = frozen_features(model, train_x, views=views)
     val_features = frozen_features(model, val_x, views=1)
     features_done = time.monotonic()
-    labels = np.tile(np.asarray(train_y), views)
+    labels = np.concatenate([np.asarray(train_y)] * views)
     weights = None if sample_weight is None else np.tile(sample_weight, views)
     validation = (val_features, val_y) if val_sample_weight is None else (
         val_features, val_y, val_sample_weight)
 
     inputs = keras.Input(train_features.shape[1:])
-    logits = model.get_layer("logits")(model.get_layer("dropout")(inputs))
-    head = keras.Model(inputs, logits, name="head")
-    head.compile(optimizer=keras.optimizers.Adam(learning_rate), **LOSS)
+    head = keras.Model(inputs, apply_head(model, inputs), name="head")
+    head.compile(optimizer=keras.optimizers.Adam(learning_rate), **compile_kwargs)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
     history = head.fit(train_features, labels, sample_weight=weights,

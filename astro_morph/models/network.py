@@ -6,23 +6,30 @@ from keras import layers
 
 from astro_morph.models.augmentation import GalaxyAugmentation
 from astro_morph.models.backbones import get_backbone
+from astro_morph.models.votes import LogConcentration
 
-__all__ = ["build_network", "build_network_for_tests", "predict_logits", "LOSS"]
+__all__ = ["build_network", "build_network_for_tests", "predict_logits", "apply_head"]
 
-#: Loss and metrics a network of `build_network` compiles with (it outputs logits).
-LOSS = {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        "metrics": ["accuracy"]}
+#: The layers after the pooled features, in order (files before the vote schemas
+#: end at "logits").
+HEAD_LAYERS = ("dropout", "logits", "log_concentrations")
 
 
-def build_network(backbone_name, input_size, n_classes, weights=None, augment=True,
+def build_network(backbone_name, input_size, n_outputs, weights=None, augment=True,
                   colour_jitter=0.0, seed=None, dropout=0.3):
-    """Images in [0, 1] -> class logits.
+    """Images in [0, 1] -> one log-concentration per answer of a schema.
+
+    Parameters
+    ----------
+    n_outputs : int
+        The schema's number of answers (``Schema.n_answers``; 2 for two classes).
 
     Returns
     -------
     model : `keras.Model`
-        Outputs logits (temperature scaling and softmax happen outside the
-        network, so calibration never changes the saved weights).
+        Outputs log-concentrations (`~astro_morph.models.LogConcentration`); temperature
+        scaling and the softmax within each question happen outside the
+        network, so calibration never changes the saved weights.
     backbone : `keras.Model`
         The feature extractor inside ``model`` (named ``"backbone"``).
     """
@@ -37,9 +44,19 @@ def build_network(backbone_name, input_size, n_classes, weights=None, augment=Tr
     x = backbone(x)
     x = layers.GlobalAveragePooling2D(name="features")(x)
     x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    # float32 logits under a mixed-precision policy too (stable softmax and loss).
-    logits = layers.Dense(n_classes, name="logits", dtype="float32")(x)
-    return keras.Model(inputs, logits, name=f"astro_morph_{backbone_name}"), backbone
+    # float32 outputs under a mixed-precision policy too (stable softmax and loss).
+    x = layers.Dense(n_outputs, name="logits", dtype="float32")(x)
+    outputs = LogConcentration(name="log_concentrations", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=f"astro_morph_{backbone_name}"), backbone
+
+
+def apply_head(model, features):
+    """The layers of ``model`` after its pooled features, applied to ``features``."""
+    names = {layer.name for layer in model.layers}
+    for name in HEAD_LAYERS:
+        if name in names:
+            features = model.get_layer(name)(features)
+    return features
 
 
 def build_network_for_tests(backbone_name, input_size):
@@ -48,5 +65,5 @@ def build_network_for_tests(backbone_name, input_size):
 
 
 def predict_logits(model, images, batch_size=256):
-    """The network's logits of a prepared image batch, as float64."""
+    """The network's outputs of a prepared image batch, as float64."""
     return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)

@@ -17,11 +17,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
 from astro_morph.catalogs.positions import parse_positions
+from astro_morph.catalogs.schema import Schema
+from astro_morph.catalogs.trees import get_schema
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS, Cutouts
 from astro_morph.inputs.framing import Framing, parse_framing
 from astro_morph.inputs.images import prepare_images
-from astro_morph.inputs.labels import sample_weights, training_labels
+from astro_morph.inputs.labels import sample_weights, training_votes
 from astro_morph.inputs.preprocessing import Preprocessing
 from astro_morph.logger import log
 from astro_morph.models.backbones import get_backbone, imagenet_weights
@@ -31,11 +33,12 @@ from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerpri
 from astro_morph.models.head import fit_head_on_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
-from astro_morph.models.network import LOSS, build_network, predict_logits
+from astro_morph.models.network import build_network, predict_logits
+from astro_morph.models.votes import compile_kwargs
 from astro_morph.utils.validate import check_integer, check_number, check_quantity
 
 __all__ = ["train", "OneProcess", "budget_seconds", "check_params", "build_model",
-           "unfreeze_schedule", "LOSS"]
+           "unfreeze_schedule", "classifier_schema"]
 
 
 class OneProcess:
@@ -72,6 +75,14 @@ def budget_seconds(time_budget):
     return float(time_budget)
 
 
+def classifier_schema(classifier):
+    """The `~astro_morph.catalogs.Schema` a classifier learns: its ``schema``, else one
+    question whose answers are its ``classes``."""
+    if classifier.schema is not None:
+        return get_schema(classifier.schema)
+    return Schema.from_classes(classifier.classes)
+
+
 def check_params(classifier):
     """Check a classifier's hyper-parameters; the `Preprocessing` they describe."""
     spec = get_backbone(classifier.backbone)
@@ -79,9 +90,7 @@ def check_params(classifier):
     if not isinstance(size, (int, np.integer)) or size < spec.min_input_size:
         raise InputError(f"input_size must be an integer of at least "
                          f"{spec.min_input_size} for {classifier.backbone}, got {size!r}.")
-    classes = classifier.classes
-    if len(classes) < 2 or len(set(classes)) != len(classes):
-        raise InputError(f"classes must be at least two distinct names, got {classes}.")
+    classifier_schema(classifier)  # an unknown schema or bad classes fail before any work
     if not 0 < classifier.validation_fraction < 0.5:
         raise InputError("validation_fraction must be between 0 and 0.5.")
     if not 0 < classifier.crop_fraction <= 1:
@@ -132,10 +141,11 @@ def unfreeze_schedule(classifier):
 
 
 def _starting_weights(weights):
-    """(weights list, backbone, input size) of a fitted classifier or a model file."""
+    """(weights list, backbone, input size, schema name) of a fitted classifier or a model
+    file."""
     if hasattr(weights, "model_"):
         return (weights.model_.get_weights(), weights.backbone,
-                weights.preprocessing_.input_size)
+                weights.preprocessing_.input_size, weights.schema_.name)
     if not os.path.isfile(weights):
         raise InputError(
             f"weights={weights!r} is neither None, 'imagenet' nor an existing model "
@@ -144,7 +154,8 @@ def _starting_weights(weights):
             "set_params(weights=None, or a model file, or a fitted classifier).")
     model, config = read_model_file(weights)
     return (model.get_weights(), config["params"]["backbone"],
-            config["preprocessing"]["input_size"])
+            config["preprocessing"]["input_size"],
+            config.get("schema", {}).get("name", "classes"))
 
 
 def build_model(classifier, preprocessing):
@@ -162,7 +173,8 @@ def build_model(classifier, preprocessing):
         keras.config.set_dtype_policy("mixed_float16")
     try:
         model, backbone = build_network(classifier.backbone, preprocessing.input_size,
-                                        len(classifier.classes), weights=weights,
+                                        classifier_schema(classifier).n_answers,
+                                        weights=weights,
                                         augment=classifier.augment,
                                         colour_jitter=classifier.colour_jitter,
                                         seed=classifier.seed)
@@ -174,8 +186,9 @@ def build_model(classifier, preprocessing):
         except ValueError as exc:
             raise InputError(
                 f"the checkpoint {classifier.weights!r} was trained with backbone "
-                f"{start_from[1]!r} at input size {start_from[2]}; use the same backbone and "
-                f"input_size to continue from it ({exc}).") from exc
+                f"{start_from[1]!r} at input size {start_from[2]}, answering schema "
+                f"{start_from[3]!r}; use the same backbone, input_size and schema to "
+                f"continue from it ({exc}).") from exc
     return model, backbone
 
 
@@ -190,18 +203,21 @@ def _inputs_kind(X):
 
 
 def _training_data(classifier, X, y, source, images_dir, sample_weight=None):
-    """Parse, encode and check the labelled inputs; split off the validation set.
+    """Parse, turn into vote counts and check the labelled inputs; split off the
+    validation set.
 
-    The split is (train images, validation images, train labels, validation
-    labels, train weights, validation weights); weights are ones without
+    The split is (train images, validation images, train counts, validation
+    counts, train weights, validation weights); weights are ones without
     ``sample_weight``."""
     preprocessing = check_params(classifier)
+    schema = classifier_schema(classifier)
     framing = parse_framing(classifier.framing, Framing())
     if source is not None and isinstance(X, (Table, SkyCoord)):
         parse_positions(X, unique=True)  # a repeated galaxy would leak into validation
     images, found, flags = prepare_images(X, preprocessing, framing=framing, source=source,
-                                          images_dir=images_dir, classes=classifier.classes)
-    labels = training_labels(found, y, classifier.classes, len(images))
+                                          images_dir=images_dir,
+                                          classes=schema.label_names)
+    labels = training_votes(found, y, schema, len(images))
     weights = sample_weights(sample_weight, len(images))
     weights = np.ones(len(images)) if weights is None else weights
     if flags is not None:
@@ -210,17 +226,30 @@ def _training_data(classifier, X, y, source, images_dir, sample_weight=None):
             log.warning("%d of %d training positions are outside the images: left out",
                         int(outside.sum()), len(outside))
             images, labels, weights = images[~outside], labels[~outside], weights[~outside]
-    counts = np.bincount(labels, minlength=len(classifier.classes))
-    if np.any(counts < 2):
-        raise InputError(f"every class needs at least 2 examples; counts {counts.tolist()} "
-                         f"for {list(classifier.classes)}.")
-    # At least one validation image per class (every class has two or more, and
-    # the fraction is under a half, so each class keeps one for training too).
+    strata = _strata(schema, labels)
+    # At least one validation image per stratum (every stratum has two or more, and
+    # the fraction is under a half, so each keeps one for training too).
     n_val = max(int(np.ceil(classifier.validation_fraction * len(labels))),
-                len(classifier.classes))
-    split = train_test_split(images, labels, weights, test_size=n_val, stratify=labels,
+                len(np.unique(strata)))
+    split = train_test_split(images, labels, weights, test_size=n_val, stratify=strata,
                              random_state=classifier.seed)
-    return preprocessing, framing, images, labels, weights, counts, split
+    return preprocessing, framing, images, labels, weights, schema, split
+
+
+def _strata(schema, counts):
+    """Groups of a stratified split (`~astro_morph.catalogs.Schema.strata`): every class
+    of class labels needs two examples; rarer groups of votes join the largest."""
+    strata = schema.strata(counts, min_size=1 if schema.is_classes else 2)
+    if np.any(strata < 0):
+        raise InputError(f"{int(np.sum(strata < 0))} galaxies have no votes for any question "
+                         "of the schema: leave them out of training.")
+    sizes = np.bincount(strata, minlength=schema.n_answers)
+    if schema.is_classes and np.any(sizes < 2):
+        raise InputError(f"every class needs at least 2 examples; counts {sizes.tolist()} "
+                         f"for {list(schema.label_question.answers)}.")
+    if sizes.max() < 2:
+        raise InputError(f"at least 2 galaxies with votes are needed, got {len(strata)}.")
+    return strata
 
 
 def _weights_source(classifier):
@@ -235,10 +264,12 @@ def _weights_source(classifier):
     return os.fspath(weights)
 
 
-def _step_weights(classifier, labels, weights):
-    """Per-image loss weights: ``sample_weight`` times the class weights (if "balanced")."""
+def _step_weights(classifier, schema, counts, weights):
+    """Per-image loss weights: ``sample_weight`` times the class weights (if "balanced";
+    the classes are the strata of the split)."""
     if classifier.class_weight != "balanced":
         return np.asarray(weights, dtype=np.float32)
+    labels = schema.strata(counts)
     classes = np.unique(labels)
     balanced = compute_class_weight("balanced", classes=classes, y=labels)
     per_class = np.zeros(int(classes.max()) + 1)
@@ -264,21 +295,22 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     classifier : `~astro_morph.MorphologyClassifier`
     """
     started = time.monotonic()
-    preprocessing, framing, images, labels, weights, counts, split = _training_data(
+    preprocessing, framing, images, labels, weights, schema, split = _training_data(
         classifier, X, y, source, images_dir, sample_weight)
+    loss = compile_kwargs(schema)
     train_x, val_x, train_y, val_y, train_w, val_w = split
     # Each rank trains and validates on its own shard (the whole set on one process);
     # calibration below uses the whole validation set on every rank.
     train_x, train_y, train_w = run.shard(train_x, train_y, train_w)
     shard_val_x, shard_val_y, shard_val_w = run.shard(val_x, val_y, val_w)
     # Loss weights of each image: its sample weight times its class weight.
-    step_weights = _step_weights(classifier, train_y, train_w)
+    step_weights = _step_weights(classifier, schema, train_y, train_w)
     val_weights = shard_val_w.astype(np.float32)
 
     keras.utils.set_random_seed(classifier.seed)
     model, backbone = build_model(classifier, preprocessing)
     trainer = run.wrap(model)  # the same layers; averages gradients across ranks
-    trainer.compile(optimizer=keras.optimizers.Adam(classifier.learning_rate), **LOSS)
+    trainer.compile(optimizer=keras.optimizers.Adam(classifier.learning_rate), **loss)
     steps = int(np.ceil(len(train_y) / classifier.batch_size))
     callbacks = [
         *run.callbacks(steps),
@@ -292,6 +324,7 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     if checkpoint_dir is not None:
         params = {k: v for k, v in classifier.get_params().items()
                   if k not in ("verbose", "time_budget", "epochs")}
+        params["schema"] = schema.to_dict()
         checkpoint = TrainingCheckpoint(
             checkpoint_dir, training_fingerprint(images, labels, {**params, **run.identity},
                                                  weights),
@@ -305,11 +338,12 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
         # rank rank 0's head).
         backbone.trainable = False
         head_stage = fit_head_on_features(
-            model, train_x, train_y, shard_val_x, shard_val_y, views=classifier.feature_views,
+            model, train_x, train_y, shard_val_x, shard_val_y, compile_kwargs=loss,
+            views=classifier.feature_views,
             learning_rate=classifier.learning_rate, batch_size=classifier.batch_size,
             sample_weight=step_weights, val_sample_weight=val_weights)
     if schedule:
-        unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=LOSS)
+        unfreezing = ProgressiveUnfreezing(backbone, schedule, compile_kwargs=loss)
         unfreezing.initial_epoch = initial_epoch
         callbacks.append(unfreezing)
     budget = budget_seconds(classifier.time_budget)
@@ -339,13 +373,15 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     classifier.model_ = model
     classifier.preprocessing_ = preprocessing
     classifier.framing_ = framing
-    classifier.classes_ = tuple(classifier.classes)
+    classifier.schema_ = schema
+    classifier.classes_ = tuple(schema.classes)
     classifier.history_ = {k: [float(v) for v in values] for k, values in history.items()}
     classifier.temperature_ = 1.0
-    classifier.temperature_ = fit_temperature(predict_logits(model, val_x), val_y)
+    classifier.temperature_ = fit_temperature(predict_logits(model, val_x), val_y, schema.bounds)
     classifier.training_info_ = {
         "n_train": int(len(split[2])), "n_validation": int(len(val_y)),
-        "class_counts": dict(zip(classifier.classes, counts.tolist())),
+        "galaxies_per_question": dict(zip([q.name for q in schema.questions],
+                                          schema.answered(labels).sum(axis=0).tolist())),
         "epochs_run": len(classifier.history_.get("loss", [])),
         "seconds": round(time.monotonic() - started, 1),
         "data": str(X) if isinstance(X, str) else type(X).__name__,

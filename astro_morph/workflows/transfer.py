@@ -64,6 +64,7 @@ def fine_tune(classifier, X, y=None, *, learning_rate_factor=0.2, epochs=15, sou
                     input_size=classifier.preprocessing_.input_size,
                     crop_fraction=classifier.preprocessing_.crop_fraction,
                     framing=classifier.framing_,
-                    classes=classifier.classes_, unfreeze_schedule=None, time_budget=None)
+                    classes=classifier.classes_, schema=classifier.schema_,
+                    unfreeze_schedule=None, time_budget=None)
     settings.update(params)
     return MorphologyClassifier(**settings).fit(X, y, source=source, images_dir=images_dir)

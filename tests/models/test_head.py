@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from astro_morph import MorphologyClassifier
+from astro_morph.catalogs import CLASSES, Schema
 from astro_morph.models.head import fit_head_on_features, frozen_features
 from astro_morph.models.network import build_network
+from astro_morph.models.votes import compile_kwargs
 from tests.helpers import toy_images
 
 
@@ -38,9 +40,12 @@ def test_the_head_learns_on_cached_features_and_the_backbone_does_not_move():
     model, backbone = _frozen_network()
     images, labels = toy_images(64, contrast=0.9)
     y = (labels == "spiral").astype(int)
+    schema = Schema.from_classes(CLASSES)
+    counts = schema.counts_from_labels(y)
     before_backbone = [w.copy() for w in backbone.get_weights()]
     before_head = model.get_layer("logits").get_weights()[0].copy()
-    info = fit_head_on_features(model, images[:48], y[:48], images[48:], y[48:], views=2,
+    info = fit_head_on_features(model, images[:48], counts[:48], images[48:], counts[48:],
+                                compile_kwargs=compile_kwargs(schema), views=2,
                                 learning_rate=1e-2, batch_size=16)
     assert info["views"] == 2 and info["epochs"] >= 1
     # The trained head is the model's own layer (no copy to forget).

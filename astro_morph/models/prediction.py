@@ -1,0 +1,170 @@
+"""How a fitted classifier predicts: network inputs, test-time views, votes, classes.
+
+These functions are the prediction methods of `~astro_morph.MorphologyClassifier`
+(its class body binds them: ``clf.predict_votes(X)``); they read the fitted
+state (``model_``, ``schema_``, ``preprocessing_``, ``framing_``,
+``temperature_``) and never train.
+"""
+
+import numpy as np
+from astropy.table import Table
+
+from astro_morph.catalogs.labels import predicted_index
+from astro_morph.imaging.cutouts import CUTOUT_FLAGS
+from astro_morph.inputs.framing import parse_framing
+from astro_morph.inputs.images import prepare_images
+from astro_morph.models.calibration import calibrated_fractions, dihedral_views
+from astro_morph.models.head import frozen_features
+from astro_morph.models.network import predict_logits
+
+__all__ = ["network_inputs", "predict_views", "predict_votes", "predict_proba", "predict",
+           "predict_with_spread", "features"]
+
+_OUTSIDE = CUTOUT_FLAGS["outside_footprint"]
+
+
+def network_inputs(self, X, *, source=None, framing=None, images_dir=None):
+    """The images the network sees for ``X``, and their cutout flags.
+
+    Positions are cut out of ``source`` at the model's framing
+    (``framing_``) unless ``framing`` overrides it (a `~astro_morph.Framing`,
+    a field width such as ``80 * u.arcsec``, or a dict of settings to
+    change); every image is then cropped and resized as in training.
+
+    Returns
+    -------
+    images : `~numpy.ndarray`
+        (N, S, S, 3) float32 in [0, 1].
+    flags : `~numpy.ndarray` or None
+        `~astro_morph.imaging.CUTOUT_FLAGS` bits when cut from a source.
+    """
+    self.check_fitted()
+    images, _, flags = prepare_images(X, self.preprocessing_,
+                                      framing=parse_framing(framing, self.framing_),
+                                      source=source, images_dir=images_dir)
+    return images, flags
+
+def predict_views(self, images, block=1024):
+    """Calibrated vote fractions of prepared images over the TTA views.
+
+    Parameters
+    ----------
+    images : `~numpy.ndarray`
+        Network inputs, as `network_inputs` returns them.
+
+    Returns
+    -------
+    fractions : `~numpy.ndarray`
+        (n_views, N, n_answers): the expected fraction of every answer of
+        ``schema_`` (each question's sum to 1), for 8 rotations/flips with
+        ``tta``, else 1. ``schema_.class_probabilities`` turns them into
+        class probabilities.
+    """
+    self.check_fitted()
+    bounds = self.schema_.bounds
+    if not len(images):
+        return np.zeros((8 if self.tta else 1, 0, self.schema_.n_answers))
+    blocks = []
+    for start in range(0, len(images), block):
+        part = images[start:start + block]
+        views = dihedral_views(part) if self.tta else [part]
+        # One predict call over all views: Keras' per-call overhead is paid once.
+        outputs = predict_logits(self.model_, np.concatenate(views, axis=0))
+        fractions = calibrated_fractions(outputs, self.temperature_, bounds)
+        blocks.append(fractions.reshape(len(views), len(part), -1))
+    return np.concatenate(blocks, axis=1)
+
+def predict_votes(self, X, *, source=None, framing=None):
+    """Predicted Galaxy Zoo votes: every answer's expected vote fraction.
+
+    Parameters
+    ----------
+    X, source, framing
+        As in `network_inputs` (everything `predict_proba` takes).
+
+    Returns
+    -------
+    votes : `~astropy.table.Table`
+        One row per image: for every answer of ``schema_`` its expected
+        vote fraction (a column named ``<question>_<answer>``, e.g.
+        ``t01_smooth_or_features_a01_smooth``, each question's summing to
+        1) and its spread over the 8 rotations/flips (``<answer>_std``);
+        for every question the probability that it is asked
+        (``<question>_asked``, the product of the fractions along the
+        tree). ``meta["schema"]`` describes the tree.
+
+    Raises
+    ------
+    InputError
+        The classifier is not fitted, or ``X`` cannot be read.
+
+    See Also
+    --------
+    astro_morph.classify : the same columns, added to a catalog.
+    astro_morph.evaluation.save_vote_gallery : the galaxies most likely to get
+        given answers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_morph import MorphologyClassifier
+    >>> from astro_morph.catalogs import GZ2
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((8, 16, 16, 3)).astype("float32")
+    >>> votes = np.tile(rng.random((1, GZ2.n_answers)) * 10, (8, 1))
+    >>> clf = MorphologyClassifier(schema="gz2", input_size=16, epochs=1, batch_size=4,
+    ...                            verbose=0).fit(images, votes)
+    >>> table = clf.predict_votes(images[:2])
+    >>> table["t01_smooth_or_features_a01_smooth"].shape, "t02_edgeon_asked" in table.colnames
+    ((2,), True)
+    """
+    images, flags = self.network_inputs(X, source=source, framing=framing)
+    bad = None if flags is None else (flags & _OUTSIDE) > 0
+    table = Table(self.schema_.vote_columns(self.predict_views(images), mask=bad))
+    table.meta["schema"] = self.schema_.to_dict()
+    return table
+
+def predict_proba(self, X, *, source=None, framing=None):
+    """Calibrated class probabilities, averaged over the 8 rotations/flips.
+
+    For a schema (``gz2``, ``gz1``...) the classes are ``("elliptical",
+    "spiral")`` by the schema's spiral rule
+    (`~astro_morph.catalogs.Schema.class_probabilities`).
+
+    Parameters
+    ----------
+    X, source, framing
+        As in `network_inputs`.
+
+    Returns
+    -------
+    proba : `~numpy.ndarray`
+        (N, n_classes), columns in the order of ``classes_``.
+    """
+    images, _ = self.network_inputs(X, source=source, framing=framing)
+    return self.schema_.class_probabilities(self.predict_views(images)).mean(axis=0)
+
+def predict(self, X, *, source=None, framing=None):
+    """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
+    proba = self.predict_proba(X, source=source, framing=framing)
+    return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]
+
+def predict_with_spread(self, X, *, source=None, framing=None):
+    """Mean probabilities, their standard deviation over the TTA views, and flags."""
+    images, flags = self.network_inputs(X, source=source, framing=framing)
+    views = self.schema_.class_probabilities(self.predict_views(images))
+    return views.mean(axis=0), views.std(axis=0), flags
+
+def features(self, X, *, source=None, framing=None, batch_size=256):
+    """The network's learned features (the pooled layer before the logits).
+
+    For embeddings such as t-SNE (`astro_morph.evaluation.embed_features`)
+    or for other classifiers.
+
+    Returns
+    -------
+    features : `~numpy.ndarray`
+        (N, n_features) float32.
+    """
+    images, _ = self.network_inputs(X, source=source, framing=framing)
+    return frozen_features(self.model_, images, batch_size=batch_size)
