@@ -151,8 +151,9 @@ if args.gallery:
     pool = Table.read(os.path.join(folder, "files.csv"), format="ascii.csv")
     files = Table({"filename": [os.path.join(folder, str(name))
                                 for name in pool["filename"]]})
-    images, _ = model.network_inputs(files)
-    save_vote_gallery(images, model.predict_votes(files), args.gallery, answers=(
+    images, _ = model.network_inputs(files)  # decoded once, for the votes and the mosaic
+    pool_votes = Table(model.schema_.vote_columns(model.predict_views(images)))
+    save_vote_gallery(images, pool_votes, args.gallery, answers=(
         "t03_bar_a06_bar", "t02_edgeon_a04_yes", "t04_spiral_a08_spiral",
         "t08_odd_feature_a24_merger", "t07_rounded_a18_cigar_shaped"))
     print(f"\ngallery written to {args.gallery}")

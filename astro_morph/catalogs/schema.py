@@ -9,6 +9,7 @@ are built in (``GZ2`` and ``GZ1``, `~astro_morph.catalogs.get_schema`).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -134,20 +135,24 @@ class Schema(VoteCounts):
         if unknown or missing:
             raise InputError(f"leads_to names unknown answers {unknown} or questions "
                              f"{missing}; answers are '<question>_<answer>' of {names}.")
+        # The tree once: each question's (question, answer column) that lead to it.
+        column = {a: k for k, a in enumerate(self.answers)}
+        self._parents = [[(self.index_of(self.question_of(a)), column[a])
+                          for a, to in self.leads_to.items() if to == name] for name in names]
         self._order = self._topological_order()
 
     def _topological_order(self):
-        parents = {q.name: [self.question_of(a) for a, to in self.leads_to.items()
-                            if to == q.name] for q in self.questions}
         order, done = [], set()
         while len(order) < len(self.questions):
-            ready = [q for q in parents if q not in done and set(parents[q]) <= done]
+            ready = [q for q in range(len(self.questions))
+                     if q not in done and {p for p, _ in self._parents[q]} <= done]
             if not ready:
-                raise InputError(f"the tree of schema {self.name!r} has a loop among "
-                                 f"{sorted(set(parents) - done)}.")
+                left = sorted(self.questions[q].name for q in set(range(len(self.questions)))
+                              - done)
+                raise InputError(f"the tree of schema {self.name!r} has a loop among {left}.")
             order += ready
             done.update(ready)
-        return [self.index_of(q) for q in order]
+        return order
 
     def _check_spiral_rule(self, spiral_rule):
         if spiral_rule is None:
@@ -215,7 +220,7 @@ class Schema(VoteCounts):
                 f"{self.n_answers} answers>")
 
     # -- structure ----------------------------------------------------------------
-    @property
+    @cached_property
     def answers(self):
         """Every answer's column name, in the order of the network's outputs."""
         return tuple(c for q in self.questions for c in q.columns)
@@ -225,14 +230,14 @@ class Schema(VoteCounts):
         """The number of answers (of network outputs)."""
         return len(self.answers)
 
-    @property
+    @cached_property
     def bounds(self):
         """``(start, stop)`` of each question's answers among `answers`."""
         bounds, start = [], 0
         for question in self.questions:
             bounds.append((start, start + len(question.answers)))
             start += len(question.answers)
-        return bounds
+        return tuple(bounds)
 
     @property
     def is_classes(self):
@@ -331,15 +336,11 @@ class Schema(VoteCounts):
         """
         fractions = np.nan_to_num(self.check_array(fractions, "fractions"))
         asked = np.zeros((len(fractions), len(self.questions)))
-        columns = {a: k for k, a in enumerate(self.answers)}
         for q in self._order:
-            name = self.questions[q].name
-            parents = [a for a, to in self.leads_to.items() if to == name]
-            if not parents:
+            if not self._parents[q]:
                 asked[:, q] = 1.0
-            for answer in parents:
-                asked[:, q] += asked[:, self.index_of(self.question_of(answer))] \
-                    * fractions[:, columns[answer]]
+            for parent, column in self._parents[q]:
+                asked[:, q] += asked[:, parent] * fractions[:, column]
         return np.clip(asked, 0.0, 1.0)
 
     def class_probabilities(self, fractions):

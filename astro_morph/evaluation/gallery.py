@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+from astropy.table import Table
 
 from astro_morph.catalogs.labels import POSITIVE_CLASS, THRESHOLD
 from astro_morph.exceptions import InputError
@@ -151,8 +152,6 @@ def save_vote_gallery(images, votes, path, *, answers, n=6):
     InputError
         ``votes`` is no table of the images' votes, or lacks an answer.
     """
-    from astropy.table import Table
-
     images = check_image_batch(images, "gallery images")
     if not isinstance(votes, Table) or len(images) != len(votes):
         raise InputError("votes must be the Table of predict_votes for the same N images, "

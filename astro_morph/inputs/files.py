@@ -3,6 +3,8 @@
 import csv
 import os
 
+from astropy.table import Table
+
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 
@@ -27,7 +29,6 @@ def read_labels_csv(path, images_dir=None, classes=None):
     """
     if not os.path.isfile(path):
         raise InputError(f"labels file {os.fspath(path)!r} does not exist.")
-    base = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(path))
     try:
         with open(path, newline="") as handle:
             reader = csv.DictReader(handle)
@@ -45,12 +46,20 @@ def read_labels_csv(path, images_dir=None, classes=None):
                  len(rows) - len(kept), list(classes))
     if not kept:
         raise InputError(f"{os.fspath(path)!r} has no rows labelled {list(classes or [])}.")
-    paths = [os.path.join(base, r["filename"]) for r in kept]
+    paths = _listed_files(path, images_dir, [r["filename"] for r in kept])
+    return paths, [r["label"] for r in kept]
+
+
+def _listed_files(path, images_dir, names):
+    """The files a CSV at ``path`` names, from ``images_dir`` (default: the CSV's folder),
+    all of which must exist."""
+    base = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(path))
+    paths = [os.path.join(base, str(name)) for name in names]
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise InputError(f"{len(missing)} image file(s) listed in {os.fspath(path)!r} are "
                          f"missing, e.g. {missing[:3]}; check --images / images_dir.")
-    return paths, [r["label"] for r in kept]
+    return paths
 
 
 def read_votes_csv(path, images_dir=None):
@@ -76,8 +85,6 @@ def read_votes_csv(path, images_dir=None):
         The file is missing or no CSV, has no ``filename`` column, or names
         missing images.
     """
-    from astropy.table import Table
-
     if not os.path.isfile(path):
         raise InputError(f"votes file {os.fspath(path)!r} does not exist.")
     try:
@@ -87,13 +94,7 @@ def read_votes_csv(path, images_dir=None):
     if "filename" not in votes.colnames:
         raise InputError(f"{os.fspath(path)!r} needs a 'filename' column beside its vote "
                          "columns.")
-    base = images_dir if images_dir is not None else os.path.dirname(os.path.abspath(path))
-    paths = [os.path.join(base, str(name)) for name in votes["filename"]]
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        raise InputError(f"{len(missing)} image file(s) listed in {os.fspath(path)!r} are "
-                         f"missing, e.g. {missing[:3]}; check --images / images_dir.")
-    return paths, votes
+    return _listed_files(path, images_dir, votes["filename"]), votes
 
 
 def _folder(path, classes):

@@ -14,7 +14,6 @@ from astro_morph.models.training import OneProcess, train
 __all__ = ["MorphologyClassifier"]
 
 
-
 class MorphologyClassifier(HyperParameters):
     """Galaxy morphology classifier with the scikit-learn estimator contract.
 

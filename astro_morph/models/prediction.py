@@ -44,6 +44,7 @@ def network_inputs(self, X, *, source=None, framing=None, images_dir=None):
                                       source=source, images_dir=images_dir)
     return images, flags
 
+
 def predict_views(self, images, block=1024):
     """Calibrated vote fractions of prepared images over the TTA views.
 
@@ -73,6 +74,7 @@ def predict_views(self, images, block=1024):
         fractions = calibrated_fractions(outputs, self.temperature_, bounds)
         blocks.append(fractions.reshape(len(views), len(part), -1))
     return np.concatenate(blocks, axis=1)
+
 
 def predict_votes(self, X, *, source=None, framing=None):
     """Predicted Galaxy Zoo votes: every answer's expected vote fraction.
@@ -124,6 +126,7 @@ def predict_votes(self, X, *, source=None, framing=None):
     table.meta["schema"] = self.schema_.to_dict()
     return table
 
+
 def predict_proba(self, X, *, source=None, framing=None):
     """Calibrated class probabilities, averaged over the 8 rotations/flips.
 
@@ -144,16 +147,19 @@ def predict_proba(self, X, *, source=None, framing=None):
     images, _ = self.network_inputs(X, source=source, framing=framing)
     return self.schema_.class_probabilities(self.predict_views(images)).mean(axis=0)
 
+
 def predict(self, X, *, source=None, framing=None):
     """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
     proba = self.predict_proba(X, source=source, framing=framing)
     return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]
+
 
 def predict_with_spread(self, X, *, source=None, framing=None):
     """Mean probabilities, their standard deviation over the TTA views, and flags."""
     images, flags = self.network_inputs(X, source=source, framing=framing)
     views = self.schema_.class_probabilities(self.predict_views(images))
     return views.mean(axis=0), views.std(axis=0), flags
+
 
 def features(self, X, *, source=None, framing=None, batch_size=256):
     """The network's learned features (the pooled layer before the logits).
