@@ -4,10 +4,16 @@ and the binary figures beside the previous model.
 Usage: python benchmarks/gz_tree.py [--model HELD_OUT.keras] [--previous OLD.keras]
                                    [--gallery PNG]
 
-``--model`` is a model of the shipped recipe trained with the test parts held out
-(``python docs/scripts/train_shipped_model.py --hold-out --out
-benchmarks/results/gz_tree_heldout.keras``, the default path). Test sets
-(benchmarks/realdata.py ``gz_votes``): the held-out GZ2 part (302 galaxies: the
+``--model`` is a model of the shipped recipe trained with the test parts held out,
+in its two rounds (the default path is round 2's)::
+
+    python docs/scripts/train_shipped_model.py --hold-out \
+        --out benchmarks/results/gz_tree_round1.keras
+    python docs/scripts/train_shipped_model.py --hold-out \
+        --pseudo-votes benchmarks/results/gz_tree_round1.keras \
+        --out benchmarks/results/gz_tree_heldout.keras
+
+Test sets (benchmarks/realdata.py ``gz_votes``): the held-out GZ2 part (302 galaxies: the
 binary sets' held-out half and half of the 21 ``other`` galaxies) and the GZ1 test
 part (974). Prints
 
