@@ -1,6 +1,7 @@
 """The ``astro-morph`` command: a thin layer over the public API."""
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -49,8 +50,12 @@ def _train(args):
     # A bad output path fails now, not after training.
     check_output_path(args.out, ".keras", am.ModelFileError)
     root = True
+    if args.engine != "auto" and not args.distributed:
+        raise am.InputError(f"--engine {args.engine} chooses how --distributed training "
+                            "shares gradients: add --distributed (under a launcher).")
     if args.distributed:
-        root = am.distributed.init().rank() == 0  # checks Horovod and the launcher first
+        # Checks the engine and the launcher first, before any model is built.
+        root = am.distributed.init(engine=args.engine).rank() == 0
     budget = None if args.time_budget is None else args.time_budget * u.min
     epochs = {} if args.epochs is None else {"epochs": args.epochs}  # else the default's
     options = {"input_size": args.input_size, "crop_fraction": args.crop_fraction}
@@ -64,7 +69,8 @@ def _train(args):
     checkpoint = args.checkpoint_dir or args.out + ".checkpoint"
     if os.path.isdir(checkpoint) and root:
         print(f"astro-morph train: resuming from {checkpoint}", file=sys.stderr)
-    fit = classifier.fit_distributed if args.distributed else classifier.fit
+    fit = functools.partial(classifier.fit_distributed, engine=args.engine) \
+        if args.distributed else classifier.fit
     X, y, images_dir = args.labels, None, args.images
     if args.schema:  # a CSV of files and vote columns; its paths are whole already
         paths, y = am.inputs.read_votes_csv(args.labels, args.images)
@@ -166,9 +172,15 @@ def build_parser():
     train.add_argument("--time-budget", type=float, help="wall-clock limit in minutes")
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument("--distributed", action="store_true",
-                       help="data-parallel training with Horovod: start the command with "
-                            "`horovodrun -np N astro-morph train --distributed ...`; "
-                            "--epochs and the time budget are shared by all ranks")
+                       help="data-parallel training: start the command with `horovodrun -np "
+                            "N astro-morph train --distributed ...` (Horovod) or `python -m "
+                            "astro_morph.distributed.launch -np N astro-morph train "
+                            "--distributed ...` (TensorFlow); --epochs and the time budget "
+                            "are shared by all ranks")
+    train.add_argument("--engine", choices=["auto", "horovod", "tensorflow"], default="auto",
+                       help="with --distributed: what carries the gradients (default: "
+                            "TensorFlow when TF_CONFIG is set, else Horovod where installed, "
+                            "else TensorFlow)")
     train.add_argument("--schema",
                        help="learn the votes of a decision tree (gz2, gz1, gz1+gz2): --labels "
                             "is then a CSV of filename and vote columns (a Galaxy Zoo "

@@ -37,8 +37,9 @@ class MissingDependencyError(AstroMorphError, ImportError):
 
 
 class DistributedError(AstroMorphError, RuntimeError):
-    """Distributed (Horovod) training or inference cannot start or went out of step.
+    """Distributed training or inference (Horovod or TensorFlow engine) cannot start or
+    went out of step.
 
     Raised, for example, when ``fit_distributed`` runs without a launcher
-    such as ``horovodrun``.
+    such as ``horovodrun`` or ``python -m astro_morph.distributed.launch``.
     """

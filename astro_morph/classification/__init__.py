@@ -1,6 +1,6 @@
 """Classification: a catalog in, the Table with morphology columns out.
 
-`classify` works in memory (optionally sharded across Horovod ranks);
+`classify` works in memory (optionally sharded across the ranks of a distributed run);
 `classify_catalog` writes a file chunk by chunk and resumes a killed run.
 """
 

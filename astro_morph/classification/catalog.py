@@ -73,7 +73,8 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     progress : bool
         Log each chunk as it finishes.
     distributed : bool
-        Under a Horovod launcher (``horovodrun -np N python script.py``), the
+        Under a launcher (``horovodrun -np N python script.py``, or
+        ``python -m astro_morph.distributed.launch -np N python script.py``), the
         ranks share the chunks (rank ``r`` takes every ``N``-th), write them into
         the same partial folder (on a file system every rank sees), and rank 0
         writes ``out``; every rank returns the table. A killed job started again
@@ -105,6 +106,8 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
                          "(--overwrite).")
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise InputError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    if distributed:
+        init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
     if isinstance(table, (str, os.PathLike)):
         table = read_table(table)
     classifier = fitted_classifier(classifier)
@@ -183,18 +186,18 @@ def _open_work(work, record_path, key, n_chunks, out, meta):
 
 
 class _Ranks:
-    """This process's share of the chunks: one process, or a Horovod rank."""
+    """This process's share of the chunks: one process, or a rank of the distributed engine."""
 
     def __init__(self, distributed):
-        self.hvd = init() if distributed else None
-        self.rank = self.hvd.rank() if distributed else 0
-        self.size = self.hvd.size() if distributed else 1
+        self.engine = init() if distributed else None
+        self.rank = self.engine.rank() if distributed else 0
+        self.size = self.engine.size() if distributed else 1
         self.is_root = self.rank == 0
         self._step = 0
 
     def share(self, value):
         """Rank 0's ``value`` on every rank, once all ranks got here (a barrier)."""
-        if self.hvd is None:
+        if self.engine is None:
             return value
         self._step += 1
         return allgather_object(value, name=f"astro_morph.catalog.{self._step}")[0]

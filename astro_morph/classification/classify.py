@@ -9,6 +9,7 @@ from astro_morph.classification.columns import (
     sharded_columns,
     vote_schema,
 )
+from astro_morph.distributed.runtime import init
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import parse_framing
 from astro_morph.models.classifier import MorphologyClassifier
@@ -86,7 +87,8 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
         every question the classifier answers (none for a model trained on
         class labels only, whose classes are the ``p_`` columns).
     distributed : bool
-        Under a Horovod launcher (``horovodrun -np N python script.py``),
+        Under a launcher (``horovodrun -np N python script.py``, or
+        ``python -m astro_morph.distributed.launch -np N python script.py``),
         each rank cuts out and classifies its own block of rows and every
         rank gets the whole table back, in the original row order (write it
         from rank 0 only: ``astro_morph.distributed.is_root()``).
@@ -117,6 +119,8 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     >>> result["p_spiral"].unit, result.meta["AMCUTPIX"]
     (Unit(dimensionless), 128)
     """
+    if distributed:
+        init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
     classifier = fitted_classifier(classifier)
     check_source(source)
     if not isinstance(batch_size, int) or batch_size < 1:

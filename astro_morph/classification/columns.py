@@ -1,7 +1,7 @@
 """The morphology columns of a catalog: cut, classify, summarise (one skeleton).
 
 `~astro_morph.classify` (in memory), `~astro_morph.classify_catalog`
-(chunked into files) and the sharded form under Horovod all compute their
+(chunked into files) and the sharded form on many ranks all compute their
 columns here.
 """
 
@@ -161,15 +161,15 @@ def classification_columns(classifier, source, coords, fields, framing, *, batch
 
 
 def sharded_columns(classifier, source, coords, fields, framing, **kwargs):
-    """`classification_columns` split across Horovod ranks.
+    """`classification_columns` split across the ranks of the distributed engine.
 
     Rank ``r`` cuts out and classifies the ``r``-th contiguous block of
     rows; the blocks are gathered in rank order, so the columns come back in
     the original row order, on every rank. Call it on every rank with the
     same inputs.
     """
-    hvd = init()
-    rows = np.array_split(np.arange(len(coords)), hvd.size())[hvd.rank()]
+    engine = init()
+    rows = np.array_split(np.arange(len(coords)), engine.size())[engine.rank()]
     mine = Table(classification_columns(classifier, source, coords[rows], fields[rows],
                                         framing, **kwargs))
     blocks = allgather_object(mine, name="astro_morph.classify")

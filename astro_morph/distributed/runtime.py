@@ -1,116 +1,90 @@
-"""Horovod start-up: finding Horovod and the launcher, one device per rank, collectives."""
-
-import os
+"""Starting the engine of a distributed run once per process, and asking it who we are."""
 
 import numpy as np
 import tensorflow as tf
 
-from astro_morph.exceptions import DistributedError, MissingDependencyError
-from astro_morph.logger import log
+from astro_morph.distributed.engines import (
+    ENGINES,
+    engine_name,
+    horovod_installed,
+    require_horovod,
+)
+from astro_morph.exceptions import DistributedError
 
-__all__ = ["require_horovod", "launcher", "init", "rank", "size", "is_root",
-           "broadcast_value", "allgather_object", "BUILD_COMMAND"]
+__all__ = ["init", "current_engine", "rank", "size", "is_root", "broadcast_value",
+           "allgather_object"]
 
-#: How Horovod 0.28.1 is built against the installed TensorFlow (CPU: gloo; add
-#: ``HOROVOD_GPU_OPERATIONS=NCCL`` on a GPU machine with NCCL installed).
-BUILD_COMMAND = ("HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 "
-                 "HOROVOD_WITH_GLOO=1 pip install --no-cache-dir --no-build-isolation "
-                 "horovod==0.28.1")
-
-# Environment variables that launchers set in every rank they start.
-_LAUNCHER_VARIABLES = {
-    "HOROVOD_RANK": "horovodrun (gloo)",
-    "OMPI_COMM_WORLD_RANK": "Open MPI (mpirun / horovodrun --mpi)",
-    "PMI_RANK": "MPICH / Intel MPI",
-    "PMIX_RANK": "PMIx (srun --mpi=pmix)",
-}
+_STARTED = {}
 
 
-def require_horovod():
-    """Import ``horovod.tensorflow``, or raise `~astro_morph.MissingDependencyError`
-    naming how to build it."""
-    try:
-        import horovod.tensorflow as hvd
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "distributed training needs Horovod built against TensorFlow: install TensorFlow "
-            'first, then `pip install "astro_morph[distributed]"` with the build flags, i.e. '
-            f"`{BUILD_COMMAND}` (add HOROVOD_GPU_OPERATIONS=NCCL on GPUs); "
-            f"import failed with: {exc}") from exc
-    return hvd
-
-
-def launcher(environ=None):
-    """Name of the launcher that started this process, or None when run directly.
-
-    Examples
-    --------
-    >>> launcher({"HOROVOD_RANK": "0"})
-    'horovodrun (gloo)'
-    >>> launcher({}) is None
-    True
-    """
-    environ = os.environ if environ is None else environ
-    for variable, name in _LAUNCHER_VARIABLES.items():
-        if variable in environ:
-            return name
-    return None
-
-
-def init():
-    """Start Horovod once per process: check the launcher, give each rank one GPU.
+def init(*, engine="auto"):
+    """Start the distributed engine once per process; give each rank its GPU.
 
     On GPUs each rank sees only the GPU of its local rank, with memory
-    growth; on CPUs the cores of a host are shared between its ranks.
-    Safe to call more than once. Call it at the top of a script if the
-    script builds TensorFlow models before `~astro_morph.MorphologyClassifier.fit_distributed`.
+    growth; on CPUs the cores of a host are shared between its ranks. Safe
+    to call more than once (the engine started first stays). Call it at the
+    top of a script that builds TensorFlow models before
+    `~astro_morph.MorphologyClassifier.fit_distributed`.
+
+    Parameters
+    ----------
+    engine : {"auto", "horovod", "tensorflow"}
+        ``"horovod"``: Horovod, under ``horovodrun`` or MPI (TensorFlow
+        <= 2.18). ``"tensorflow"``: TensorFlow's own collectives, each process
+        started with ``TF_CONFIG`` (``python -m astro_morph.distributed.launch``
+        on one machine), any TensorFlow. ``"auto"``: TensorFlow when
+        ``TF_CONFIG`` is set without a Horovod launcher, else Horovod where
+        it is installed, else TensorFlow.
 
     Returns
     -------
-    hvd : module
-        ``horovod.tensorflow``, initialised.
+    engine : `~astro_morph.distributed.HorovodEngine` or `~astro_morph.distributed.TensorFlowEngine`
+        Its ``rank()``, ``size()`` and collectives.
+
+    Raises
+    ------
+    MissingDependencyError
+        The Horovod engine without Horovod installed (the message gives the
+        build command).
+    DistributedError
+        No launcher started this process, or another engine already runs.
+
+    See Also
+    --------
+    astro_morph.MorphologyClassifier.fit_distributed : data-parallel training.
+    astro_morph.distributed.launch : N local workers of the TensorFlow engine.
     """
-    hvd = require_horovod()
-    if hvd.is_initialized():
-        return hvd
-    if launcher() is None:
-        raise DistributedError(
-            "distributed training runs one process per GPU, started by a launcher: run the "
-            "script with `horovodrun -np 2 -H localhost:2 python script.py` (or mpirun); "
-            "on one process, use fit() / classify() without distributed.")
-    hvd.init()
-    gpus = tf.config.list_physical_devices("GPU")
-    try:
-        if gpus:
-            gpu = gpus[hvd.local_rank() % len(gpus)]
-            tf.config.experimental.set_memory_growth(gpu, True)
-            tf.config.set_visible_devices(gpu, "GPU")
-        else:
-            threads = max(1, (os.cpu_count() or 1) // hvd.local_size())
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
-    except RuntimeError as exc:
-        if gpus:  # every rank would share the first GPU
-            raise DistributedError(
-                "TensorFlow had already started before Horovod could give this rank its GPU: "
-                "call astro_morph.distributed.init() at the top of the script, before any "
-                f"model is built ({exc}).") from exc
-        log.warning("TensorFlow had already started: the CPU threads of this rank are not "
-                    "limited to its share of the cores (call astro_morph.distributed.init() "
-                    "first to set them)")
-    return hvd
+    name = engine_name(engine)
+    if _STARTED:
+        started = next(iter(_STARTED.values()))
+        if started.name != name and str(engine).lower() != "auto":
+            raise DistributedError(f"the {started.name} engine already runs in this process; "
+                                   f"engine={engine!r} cannot start beside it.")
+        return started
+    _STARTED[name] = ENGINES[name]()
+    return _STARTED[name]
+
+
+def current_engine():
+    """The engine `init` started in this process, or None (one process)."""
+    if _STARTED:
+        return next(iter(_STARTED.values()))
+    # Horovod started by the user's own script (hvd.init()) counts too.
+    if horovod_installed() and require_horovod().is_initialized():
+        return init(engine="horovod")
+    return None
 
 
 def rank():
-    """This process's rank (0 without Horovod or before `init`)."""
-    hvd = _initialised()
-    return hvd.rank() if hvd else 0
+    """This process's rank (0 on one process or before `init`)."""
+    started = current_engine()
+    return started.rank() if started else 0
 
 
 def size():
-    """Number of ranks (1 without Horovod or before `init`)."""
-    hvd = _initialised()
-    return hvd.size() if hvd else 1
+    """Number of ranks (1 on one process or before `init`)."""
+    started = current_engine()
+    return started.size() if started else 1
 
 
 def is_root():
@@ -118,22 +92,13 @@ def is_root():
     return rank() == 0
 
 
-def _initialised():
-    try:
-        import horovod.tensorflow as hvd
-    except ImportError:
-        return None
-    return hvd if hvd.is_initialized() else None
-
-
 def broadcast_value(value, name, root_rank=0):
     """Rank ``root_rank``'s float ``value`` on every rank (a collective: all ranks call it)."""
-    hvd = require_horovod()
-    out = hvd.broadcast(tf.constant(value, dtype=tf.float64), root_rank=root_rank, name=name)
+    (out,) = init().broadcast([tf.constant(value, dtype=tf.float64)], name=name,
+                              root=root_rank)
     return float(np.asarray(out))
 
 
 def allgather_object(obj, name):
     """A list of every rank's ``obj`` (picklable), in rank order, on every rank."""
-    hvd = require_horovod()
-    return hvd.allgather_object(obj, name=name)
+    return init().allgather_object(obj, name=name)

@@ -1,42 +1,42 @@
-"""Data-parallel training with Horovod and Keras 3 (TensorFlow backend).
+"""Data-parallel training with Keras 3 (TensorFlow backend) on either engine.
 
 Horovod's own Keras integration (``horovod.tensorflow.keras``) predates
-Keras 3 and fails on its variables, so the pieces are made here from
-Horovod's TensorFlow collectives: an optimizer whose ``apply`` averages
-the gradients across ranks, a model whose epoch metrics are averaged across
-ranks before any callback reads them, a learning-rate warm-up and a time
-budget that follows rank 0's clock.
+Keras 3 and fails on its variables, and Keras 3 cannot ``fit`` inside
+TensorFlow's multi-worker strategy, so the pieces are made here from the
+engine's collectives (`astro_morph.distributed.engines`): an optimizer whose
+``apply`` averages the gradients across ranks, a model whose epoch metrics
+are averaged across ranks before any callback reads them, a learning-rate
+warm-up and a time budget that follows rank 0's clock.
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from astro_morph.distributed.runtime import broadcast_value, init, require_horovod
-from astro_morph.exceptions import InputError
+from astro_morph.distributed.runtime import broadcast_value, init
+from astro_morph.exceptions import DistributedError, InputError
 from astro_morph.logger import log
 from astro_morph.utils.fingerprint import fingerprint
 
-__all__ = ["HorovodRun", "AllreduceModel", "allreduce_gradients", "LearningRateWarmup",
+__all__ = ["DataParallelRun", "AllreduceModel", "allreduce_gradients", "LearningRateWarmup",
            "AverageBatchNormStatistics", "shard_indices",
            "weights_checksum"]
 
 
-def allreduce_gradients(gradients, compression=None):
+def allreduce_gradients(gradients, *, fp16=False):
     """Average gradients across ranks (one grouped allreduce; None entries stay None).
 
     Parameters
     ----------
     gradients : list of tensors or None
-    compression : ``horovod.tensorflow.Compression`` member, optional
-        ``Compression.fp16`` sends float16.
+    fp16 : bool
+        Send them as float16.
     """
-    hvd = require_horovod()
     present = [i for i, g in enumerate(gradients) if g is not None]
     if not present:
         return list(gradients)
-    averaged = hvd.grouped_allreduce([gradients[i] for i in present], op=hvd.Average,
-                                     compression=compression or hvd.Compression.none)
+    averaged = init().allreduce([gradients[i] for i in present], name="astro_morph.gradients",
+                                fp16=fp16)
     out = list(gradients)
     for i, g in zip(present, averaged):
         out[i] = g
@@ -46,17 +46,17 @@ def allreduce_gradients(gradients, compression=None):
 class _AllreduceMixin:
     """Mixed into a Keras optimizer class: gradients are averaged before they are applied."""
 
-    _compression = None
+    _fp16 = False
 
     def apply(self, grads, trainable_variables=None):
-        return super().apply(allreduce_gradients(list(grads), self._compression),
+        return super().apply(allreduce_gradients(list(grads), fp16=self._fp16),
                              trainable_variables)
 
 
 _OPTIMIZER_CLASSES = {}
 
 
-def _allreduce_optimizer(optimizer, compression):
+def _allreduce_optimizer(optimizer, fp16):
     if isinstance(optimizer, _AllreduceMixin):
         return optimizer
     optimizer = keras.optimizers.get(optimizer)
@@ -64,38 +64,43 @@ def _allreduce_optimizer(optimizer, compression):
     if base not in _OPTIMIZER_CLASSES:
         _OPTIMIZER_CLASSES[base] = type(f"Allreduce{base.__name__}", (_AllreduceMixin, base), {})
     wrapped = _OPTIMIZER_CLASSES[base].from_config(optimizer.get_config())
-    wrapped._compression = compression
+    wrapped._fp16 = fp16
     return wrapped
 
 
 class AllreduceModel(keras.Model):
-    """A functional Keras model (sharing the layers of ``model``) for Horovod training.
+    """A functional Keras model (sharing the layers of ``model``) for data-parallel training.
 
     Every ``compile`` wraps the optimizer so gradients are averaged across
     ranks at each step (recompiling, as progressive unfreezing does, keeps
     that); metrics read at the end of an epoch or of a validation pass are
-    averaged across ranks, so callbacks decide the same on every rank.
+    averaged across ranks, so callbacks decide the same on every rank. The
+    step is not compiled by XLA, which cannot hold the collectives.
     """
 
-    def __init__(self, model, compression=None):
+    def __init__(self, model, *, fp16=False):
         super().__init__(inputs=model.inputs, outputs=model.outputs,
                          name=f"{model.name}_allreduce")
-        self._allreduce_compression = compression
+        self._allreduce_fp16 = fp16
 
     def compile(self, optimizer="rmsprop", **kwargs):
-        """Compile with ``optimizer`` made to average gradients across ranks."""
-        super().compile(optimizer=_allreduce_optimizer(optimizer, self._allreduce_compression),
+        """Compile with ``optimizer`` made to average gradients across ranks (no XLA)."""
+        if kwargs.get("jit_compile") is True:
+            raise DistributedError("distributed training cannot compile its step with XLA "
+                                   "(the collectives are not XLA operations): leave "
+                                   "jit_compile out.")
+        kwargs["jit_compile"] = False
+        super().compile(optimizer=_allreduce_optimizer(optimizer, self._allreduce_fp16),
                         **kwargs)
 
     def get_metrics_result(self):
         """Metric values; averaged across ranks when read outside a step (epoch ends)."""
         results = super().get_metrics_result()
         if tf.executing_eagerly() and results:
-            hvd = require_horovod()
             names = sorted(results)
-            values = hvd.grouped_allreduce(
+            values = init().allreduce(
                 [tf.cast(tf.convert_to_tensor(results[k]), tf.float64) for k in names],
-                op=hvd.Average, name="astro_morph.metrics")
+                name="astro_morph.metrics")
             results = {k: float(np.asarray(v)) for k, v in zip(names, values)}
         return results
 
@@ -173,11 +178,10 @@ class AverageBatchNormStatistics(keras.callbacks.Callback):
     """
 
     def _average(self):
-        hvd = require_horovod()
         variables = _batch_norm_statistics(self.model)
         if variables:
-            averaged = hvd.grouped_allreduce([v.value for v in variables], op=hvd.Average,
-                                             name="astro_morph.batch_norm")
+            averaged = init().allreduce([v.value for v in variables],
+                                        name="astro_morph.batch_norm")
             for variable, value in zip(variables, averaged):
                 variable.assign(value)
 
@@ -210,23 +214,30 @@ def weights_checksum(model):
     return fingerprint(*model.get_weights())
 
 
-class HorovodRun:
+class DataParallelRun:
     """How `~astro_morph.MorphologyClassifier.fit_distributed` trains on many ranks.
 
     Parameters
     ----------
+    engine : {"auto", "horovod", "tensorflow"}
+        The engine of `astro_morph.distributed.init`.
     warmup_epochs : float
         Epochs of the learning-rate ramp to ``learning_rate x ranks``.
     fp16_compression : bool
-        Allreduce gradients as float16.
+        Average gradients as float16.
+
+    Raises
+    ------
+    MissingDependencyError, DistributedError
+        As `astro_morph.distributed.init`.
     """
 
-    def __init__(self, warmup_epochs=2, fp16_compression=False):
-        self.hvd = init()
-        self.rank, self.size = self.hvd.rank(), self.hvd.size()
+    def __init__(self, *, engine="auto", warmup_epochs=2, fp16_compression=False):
+        self.engine = init(engine=engine)
+        self.rank, self.size = self.engine.rank(), self.engine.size()
         self.is_root = self.rank == 0
         self.warmup_epochs = float(warmup_epochs)
-        self.compression = self.hvd.Compression.fp16 if fp16_compression else None
+        self.fp16 = bool(fp16_compression)
         # A checkpoint of another number of ranks holds other shards' history.
         self.identity = {"ranks": self.size}
 
@@ -240,7 +251,7 @@ class HorovodRun:
 
     def wrap(self, model):
         """The model trained on this rank: the same layers, gradients averaged."""
-        return AllreduceModel(model, compression=self.compression)
+        return AllreduceModel(model, fp16=self.fp16)
 
     def callbacks(self, steps_per_epoch):
         """Callbacks that run before the others (batch-norm averaging, learning-rate ramp)."""
@@ -258,6 +269,9 @@ class HorovodRun:
 
     def start(self, model):
         """Give every rank rank 0's initial weights."""
-        self.hvd.broadcast_variables([v.value for v in model.variables], root_rank=0)
+        variables = list(model.variables)
+        for variable, value in zip(variables, self.engine.broadcast(
+                [v.value for v in variables], name="astro_morph.initial_weights")):
+            variable.assign(value)
         if self.is_root:
-            log.info("training on %d Horovod ranks", self.size)
+            log.info("training on %d ranks (%s engine)", self.size, self.engine.name)

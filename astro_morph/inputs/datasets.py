@@ -5,7 +5,7 @@ decoded here: JPEGs by TensorFlow inside their crop window, other files
 by `~astro_morph.inputs.Preprocessing.read_crop`, then resized by the same
 `~astro_morph.inputs.Preprocessing`, so the network sees the same pixels in
 training and in use. Augmentation runs inside the network (the
-`~astro_morph.models.GalaxyAugmentation` layer). With the Horovod runtime,
+`~astro_morph.models.GalaxyAugmentation` layer). With the distributed runtime,
 the only TensorFlow-specific module of astro_morph.
 """
 

@@ -3,7 +3,7 @@
 import os
 
 from astro_morph.catalogs.labels import CLASSES
-from astro_morph.distributed.training import HorovodRun
+from astro_morph.distributed.training import DataParallelRun
 from astro_morph.exceptions import InputError
 from astro_morph.models import prediction
 from astro_morph.models.io import pretrained_path, read_model_file, write_model_file
@@ -201,7 +201,7 @@ class MorphologyClassifier(HyperParameters):
 
         See Also
         --------
-        fit_distributed : the same on many GPUs with Horovod.
+        fit_distributed : the same on many GPUs (Horovod or TensorFlow collectives).
         astro_morph.catalogs.Schema.counts_from_table : vote columns to counts.
         """
         return train(self, OneProcess(), X, y, sample_weight=sample_weight, source=source,
@@ -209,12 +209,15 @@ class MorphologyClassifier(HyperParameters):
                      checkpoint_dir=checkpoint_dir)
 
     def fit_distributed(self, X, y=None, *, sample_weight=None, source=None, images_dir=None,
-                        history_path=None, checkpoint_dir=None, warmup_epochs=2,
-                        fp16_compression=False):
-        """Train data-parallel on several processes (GPUs, nodes) with Horovod.
+                        history_path=None, checkpoint_dir=None, engine="auto",
+                        warmup_epochs=2, fp16_compression=False):
+        """Train data-parallel on several processes (GPUs, nodes) with Horovod or
+        TensorFlow's collectives.
 
         Run the same script on every rank under a launcher, e.g.
-        ``horovodrun -np 8 python train.py``. The arguments are those of `fit`;
+        ``horovodrun -np 8 python train.py`` (Horovod) or ``python -m
+        astro_morph.distributed.launch -np 8 python train.py`` (TensorFlow).
+        The arguments are those of `fit`;
         every rank reads the same inputs and trains on its own shard of the
         training set (``batch_size`` images per rank and step). Gradients are
         averaged across ranks at every step, the learning rate grows from
@@ -231,6 +234,12 @@ class MorphologyClassifier(HyperParameters):
         X, y, sample_weight, source, images_dir, history_path, checkpoint_dir
             As in `fit`. ``checkpoint_dir`` must be on a file system that
             every rank sees to resume a multi-node run.
+        engine : {"auto", "horovod", "tensorflow"}
+            What carries the gradients between ranks (`astro_morph.distributed.init`):
+            Horovod (TensorFlow <= 2.18, the default where it is installed)
+            or TensorFlow's own collectives (any TensorFlow); ``"auto"`` also
+            follows the launcher (``TF_CONFIG`` means TensorFlow). Both give
+            every rank the same weights.
         warmup_epochs : float
             Epochs over which the learning rate ramps up to ``learning_rate``
             times the number of ranks.
@@ -244,11 +253,15 @@ class MorphologyClassifier(HyperParameters):
         Raises
         ------
         MissingDependencyError
-            Horovod is not installed (the message gives the build command).
+            The Horovod engine without Horovod installed (the message gives the
+            build command and the other engine).
         DistributedError
-            The script was not started by a launcher (``horovodrun``, ``mpirun``).
+            The script was not started by a launcher (``horovodrun``,
+            ``mpirun``, ``astro_morph.distributed.launch``), or ``engine`` is
+            no engine.
         """
-        run = HorovodRun(warmup_epochs=warmup_epochs, fp16_compression=fp16_compression)
+        run = DataParallelRun(engine=engine, warmup_epochs=warmup_epochs,
+                              fp16_compression=fp16_compression)
         return train(self, run, X, y, sample_weight=sample_weight, source=source,
                      images_dir=images_dir, history_path=history_path,
                      checkpoint_dir=checkpoint_dir)

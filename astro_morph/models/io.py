@@ -5,6 +5,7 @@ This module reads and writes the files; `~astro_morph.MorphologyClassifier`
 """
 
 import importlib.resources
+import itertools
 import json
 import os
 import zipfile
@@ -94,8 +95,32 @@ def read_model_file(path):
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for bad archives
-        raise ModelFileError(f"Keras could not load {path!r} ({exc}).") from exc
+        written = _keras_version_of(path)
+        hint = (f" It was written by Keras {written} and this is Keras {keras.__version__}: "
+                "upgrade Keras (pip install --upgrade keras)."
+                if written and _version_key(written) > _version_key(keras.__version__) else "")
+        raise ModelFileError(f"Keras could not load {path!r} ({exc}).{hint}") from exc
     return model, config
+
+
+def _keras_version_of(path):
+    """The Keras version that wrote a ``.keras`` file (its metadata.json), or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return str(json.loads(archive.read("metadata.json"))["keras_version"])
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+        return None
+
+
+def _version_key(version):
+    """``"3.15.1"`` -> (3, 15, 1), ignoring suffixes such as ``.dev0`` or ``rc1``."""
+    key = []
+    for part in version.split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        key.append(int(digits))
+    return tuple(key)
 
 
 def pretrained_path():

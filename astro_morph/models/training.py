@@ -2,7 +2,7 @@
 
 `MorphologyClassifier.fit` runs `train` with `OneProcess`;
 `MorphologyClassifier.fit_distributed` runs it with
-`astro_morph.distributed.HorovodRun`, which has the same methods for many ranks.
+`astro_morph.distributed.DataParallelRun`, which has the same methods for many ranks.
 """
 
 import os
@@ -44,7 +44,7 @@ __all__ = ["train", "OneProcess", "budget_seconds", "check_params", "build_model
 class OneProcess:
     """How `MorphologyClassifier.fit` trains on one process.
 
-    `astro_morph.distributed.HorovodRun` has the same methods for many ranks.
+    `astro_morph.distributed.DataParallelRun` has the same methods for many ranks.
     """
 
     is_root = True
@@ -285,7 +285,7 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     ----------
     classifier : `~astro_morph.MorphologyClassifier`
         Its hyper-parameters set the recipe; its fitted attributes are set here.
-    run : `OneProcess` or `~astro_morph.distributed.HorovodRun`
+    run : `OneProcess` or `~astro_morph.distributed.DataParallelRun`
         How the data are sharded, the model wrapped, and which callbacks run.
     X, y, sample_weight, source, images_dir, history_path, checkpoint_dir
         As in `~astro_morph.MorphologyClassifier.fit`.

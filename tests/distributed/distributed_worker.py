@@ -1,7 +1,8 @@
-"""One Horovod rank of the distributed tests (started by tests/test_distributed.py).
+"""One rank of the distributed tests (started by tests/distributed/test_distributed.py).
 
-Usage: ``horovodrun --gloo -np 2 -H localhost:2 python distributed_worker.py OUTDIR``.
-Each rank writes ``OUTDIR/rank{r}.json`` with what the tests check.
+Usage: ``horovodrun --gloo -np 2 -H localhost:2 python distributed_worker.py horovod OUTDIR``
+or ``python -m astro_morph.distributed.launch -np 2 python distributed_worker.py tensorflow
+OUTDIR``. Each rank writes ``OUTDIR/rank{r}.json`` with what the tests check.
 """
 
 import json
@@ -11,7 +12,7 @@ import sys
 import numpy as np
 
 
-def gradient_case(hvd):
+def gradient_case(engine):
     """Averaged gradient of two half batches versus the gradient of the whole batch."""
     import keras
     import tensorflow as tf
@@ -21,7 +22,9 @@ def gradient_case(hvd):
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="tanh"),
                               keras.layers.Dense(2)])
-    hvd.broadcast_variables([v.value for v in model.variables], root_rank=0)
+    for variable, value in zip(model.variables, engine.broadcast(
+            [v.value for v in model.variables], name="test.weights")):
+        variable.assign(value)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(8, 6)).astype("float32")
     y = rng.integers(0, 2, 8)
@@ -32,14 +35,14 @@ def gradient_case(hvd):
             loss = loss_fn(y[rows], model(x[rows], training=True))
         return tape.gradient(loss, model.trainable_variables)
 
-    mine = np.arange(hvd.rank(), 8, hvd.size())
+    mine = np.arange(engine.rank(), 8, engine.size())
     averaged = allreduce_gradients(gradients(mine))
     whole = gradients(np.arange(8))
     return max(float(np.max(np.abs(np.asarray(a) - np.asarray(w))))
                for a, w in zip(averaged, whole))
 
 
-def train_case(hvd, workdir):
+def train_case(engine, workdir):
     """A short fit_distributed run on learnable images; spies on checkpoint writes."""
     import keras
 
@@ -70,11 +73,12 @@ def train_case(hvd, workdir):
 
     def end_and_watch(self, epoch, logs=None):
         original_end(self, epoch, logs)
-        hvd.allreduce(np.float32(0), name=f"sync.{epoch}")  # rank 0 has written by now
+        engine.allreduce([np.float32(0)], name=f"sync.{epoch}")  # rank 0 has written by now
         seen.append(os.path.isfile(os.path.join(checkpoint, "state.json")))
 
     checkpoint_module.TrainingCheckpoint.on_epoch_end = end_and_watch
-    clf.fit_distributed(images, labels, checkpoint_dir=checkpoint, warmup_epochs=1)
+    clf.fit_distributed(images, labels, checkpoint_dir=checkpoint, engine=engine.name,
+                        warmup_epochs=1)
     keras.Model.save_weights = original
     checkpoint_module.TrainingCheckpoint.on_epoch_end = original_end
     proba = clf.predict_proba(images[:8])
@@ -92,7 +96,7 @@ def train_case(hvd, workdir):
     }
 
 
-def budget_case():
+def budget_case(engine):
     """A time budget much shorter than the epochs asked for: every rank stops at the same step
     (with float16 gradient compression: the averaged gradient is still the same everywhere)."""
     from astro_morph import MorphologyClassifier
@@ -104,11 +108,11 @@ def budget_case():
     clf = MorphologyClassifier(input_size=16, crop_fraction=1.0, epochs=10_000, batch_size=4,
                                validation_fraction=0.25, verbose=0, seed=2, patience=10_000,
                                time_budget=4.0)
-    clf.fit_distributed(images, labels, fp16_compression=True)
+    clf.fit_distributed(images, labels, engine=engine.name, fp16_compression=True)
     return {"epochs": clf.training_info_["epochs_run"], "checksum": weights_checksum(clf.model_)}
 
 
-def classify_case(hvd):
+def classify_case():
     """Sharded classification versus one process, on a mock survey (7 rows: uneven blocks)."""
     from astro_morph import MockSurvey, MorphologyClassifier, classify
 
@@ -128,18 +132,18 @@ def classify_case(hvd):
     }
 
 
-def main(outdir):
+def main(engine_name, outdir):
     from astro_morph.distributed import init
 
-    hvd = init()
-    result = {"rank": hvd.rank(), "size": hvd.size()}
-    result["gradient_max_difference"] = gradient_case(hvd)
-    result["train"] = train_case(hvd, outdir)
-    result["classify"] = classify_case(hvd)
-    result["budget"] = budget_case()
-    with open(os.path.join(outdir, f"rank{hvd.rank()}.json"), "w") as handle:
+    engine = init(engine=engine_name)
+    result = {"rank": engine.rank(), "size": engine.size(), "engine": engine.name}
+    result["gradient_max_difference"] = gradient_case(engine)
+    result["train"] = train_case(engine, outdir)
+    result["classify"] = classify_case()
+    result["budget"] = budget_case(engine)
+    with open(os.path.join(outdir, f"rank{engine.rank()}.json"), "w") as handle:
         json.dump(result, handle)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -1,5 +1,5 @@
-"""Distributed training and inference with Horovod: two CPU ranks on gloo, started by
-horovodrun from the tests (as a user would start them)."""
+"""Distributed training and inference on both engines: two CPU ranks, started as a user
+would start them (Horovod: horovodrun with gloo; TensorFlow: astro_morph.distributed.launch)."""
 
 import json
 import os
@@ -16,21 +16,25 @@ import pytest
 
 from astro_morph import DistributedError, MissingDependencyError, MorphologyClassifier
 from astro_morph.cli import main
-from astro_morph.distributed import launcher, shard_indices
+from astro_morph.distributed import (
+    horovod_installed,
+    init,
+    launcher,
+    require_horovod,
+    shard_indices,
+)
+from astro_morph.distributed.engines import engine_name
+from astro_morph.distributed.launch import worker_environments
 from astro_morph.distributed.training import LearningRateWarmup
 
 WORKER = pathlib.Path(__file__).with_name("distributed_worker.py")
 
 
 def _horovod_available():
-    try:
-        import horovod.tensorflow  # noqa: F401
-    except ImportError:
-        # CI builds Horovod: there, its absence is a failure, not a skip.
-        if os.environ.get("ASTRO_MORPH_REQUIRE_HOROVOD"):
-            raise
-        return False
-    return True
+    # CI builds Horovod on its stack: there, its absence is a failure, not a skip.
+    if os.environ.get("ASTRO_MORPH_REQUIRE_HOROVOD"):
+        require_horovod()
+    return horovod_installed()
 
 
 needs_horovod = pytest.mark.skipif(not _horovod_available(),
@@ -42,24 +46,41 @@ def _horovodrun():
     return str(beside) if beside.exists() else shutil.which("horovodrun")
 
 
-def _run_two_ranks(args, timeout=600):
-    env = {k: v for k, v in os.environ.items() if k not in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK")}
+def _launch_two_ranks(engine, args):
+    """The command that starts ``args`` as two ranks of ``engine``."""
+    if engine == "horovod":
+        return [_horovodrun(), "--gloo", "-np", "2", "-H", "localhost:2", *args]
+    return [sys.executable, "-m", "astro_morph.distributed.launch", "-np", "2", *args]
+
+
+def _environment():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "TF_CONFIG")}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    command = [_horovodrun(), "--gloo", "-np", "2", "-H", "localhost:2", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    return env
+
+
+def _run_two_ranks(engine, args, timeout=600):
+    done = subprocess.run(_launch_two_ranks(engine, args), capture_output=True, text=True,
+                          timeout=timeout, env=_environment())
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
 
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
-    """Both ranks' reports from one horovodrun of tests/distributed/distributed_worker.py."""
-    out = tmp_path_factory.mktemp("horovod")
-    _run_two_ranks([sys.executable, str(WORKER), str(out)])
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+#: Each engine's tests; Horovod's skip where it is not installed (TensorFlow > 2.18).
+ENGINES = [pytest.param("horovod", marks=needs_horovod), "tensorflow"]
 
 
-@needs_horovod
+@pytest.fixture(scope="module", params=ENGINES)
+def ranks(request, tmp_path_factory):
+    """Both ranks' reports from one two-rank run of tests/distributed/distributed_worker.py."""
+    out = tmp_path_factory.mktemp(request.param)
+    _run_two_ranks(request.param, [sys.executable, str(WORKER), request.param, str(out)])
+    reports = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [report["engine"] for report in reports] == [request.param] * 2
+    return reports
+
+
 @pytest.mark.slow
 def test_weights_identical_on_both_ranks_and_loss_decreases(ranks):
     first, second = ranks[0]["train"], ranks[1]["train"]
@@ -73,14 +94,12 @@ def test_weights_identical_on_both_ranks_and_loss_decreases(ranks):
     assert first["ranks"] == 2 and first["n_train"] == 72
 
 
-@needs_horovod
 @pytest.mark.slow
 def test_averaged_gradient_equals_gradient_of_the_union(ranks):
     for report in ranks:
         assert report["gradient_max_difference"] < 1e-6
 
 
-@needs_horovod
 @pytest.mark.slow
 def test_only_rank_zero_writes_the_checkpoint(ranks):
     first, second = ranks[0]["train"], ranks[1]["train"]
@@ -91,7 +110,6 @@ def test_only_rank_zero_writes_the_checkpoint(ranks):
     assert not first["checkpoint_left"]  # removed once training succeeded
 
 
-@needs_horovod
 @pytest.mark.slow
 def test_sharded_inference_equals_single_process_row_by_row(ranks):
     for report in ranks:
@@ -101,7 +119,6 @@ def test_sharded_inference_equals_single_process_row_by_row(ranks):
         assert result["morphology_equal"] and result["flag_equal"]
 
 
-@needs_horovod
 @pytest.mark.slow
 def test_time_budget_stops_every_rank_at_the_same_step(ranks):
     # This run also sends its gradients as float16 (fp16_compression=True).
@@ -109,9 +126,9 @@ def test_time_budget_stops_every_rank_at_the_same_step(ranks):
     assert 1 <= ranks[0]["budget"]["epochs"] < 10_000
 
 
-@needs_horovod
 @pytest.mark.slow
-def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path, engine):
     from astropy.table import Table
 
     from astro_morph import FITSImageSource, MockSurvey, classify_catalog
@@ -124,11 +141,10 @@ def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path):
     catalog.write(tmp_path / "catalog.ecsv")
     images = [f"{band}={path}" for band, path in files["images"].items()]
     out, worker = tmp_path / "sharded.ecsv", WORKER.with_name("catalog_worker.py")
-    command = [_horovodrun(), "--gloo", "-np", "2", "-H", "localhost:2", sys.executable,
-               str(worker), str(tmp_path / "catalog.ecsv"), str(out), *images]
-    env = {k: v for k, v in os.environ.items() if k not in ("HOROVOD_RANK",)}
-    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           env=env, start_new_session=True)
+    args = [sys.executable, str(worker), str(tmp_path / "catalog.ecsv"), str(out), *images]
+    job = subprocess.Popen(_launch_two_ranks(engine, args), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=_environment(),
+                           start_new_session=True)
     partial = tmp_path / "sharded.ecsv.partial"
     kill_after = int(np.random.default_rng().integers(2, 12))  # of 18 chunks
     deadline = time.monotonic() + 300
@@ -145,7 +161,7 @@ def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path):
     left = len(list(partial.glob("chunk_*.ecsv")))
     print(f"killed with {left} of 18 chunks written")
 
-    _run_two_ranks(command[6:])  # the same job, started again
+    _run_two_ranks(engine, args)  # the same job, started again
     got = Table.read(out)
     source = FITSImageSource(dict(item.split("=", 1) for item in images), survey="des")
     want = classify_catalog(tmp_path / "catalog.ecsv", source, tmp_path / "single.ecsv",
@@ -157,14 +173,14 @@ def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path):
     assert not partial.exists()
 
 
-@needs_horovod
 @pytest.mark.slow
-def test_cli_train_distributed_writes_one_model(tmp_path, labelled_folder):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cli_train_distributed_writes_one_model(tmp_path, labelled_folder, engine):
     labels = labelled_folder(tmp_path, n=24)
     model = tmp_path / "m.keras"
-    done = _run_two_ranks([sys.executable, "-m", "astro_morph.cli", "train", "--distributed",
-                           "--labels", str(labels), "--out", str(model), "--epochs", "2",
-                           "--quiet"])
+    done = _run_two_ranks(engine, [sys.executable, "-m", "astro_morph.cli", "train",
+                                   "--distributed", "--engine", engine, "--labels", str(labels),
+                                   "--out", str(model), "--epochs", "2", "--quiet"])
     assert done.stdout.count("model written to") == 1  # rank 0 only
     loaded = MorphologyClassifier.load(model)
     assert loaded.training_info_["ranks"] == 2
@@ -173,7 +189,7 @@ def test_cli_train_distributed_writes_one_model(tmp_path, labelled_folder):
 
 @needs_horovod
 def test_without_a_launcher_the_error_names_horovodrun(monkeypatch, tmp_path, labelled_folder):
-    for variable in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+    for variable in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "TF_CONFIG"):
         monkeypatch.delenv(variable, raising=False)
     images = np.zeros((8, 16, 16, 3), dtype="float32")
     with pytest.raises(DistributedError, match="horovodrun -np 2"):
@@ -184,11 +200,81 @@ def test_without_a_launcher_the_error_names_horovodrun(monkeypatch, tmp_path, la
     assert status == 2 and not (tmp_path / "m.keras").exists()
 
 
-def test_missing_horovod_names_the_extra_and_build_flags(monkeypatch):
+def test_cli_engine_without_distributed_is_refused(tmp_path, labelled_folder, capsys):
+    status = main(["train", "--engine", "tensorflow", "--labels",
+                   str(labelled_folder(tmp_path)), "--out", str(tmp_path / "m.keras")])
+    assert status == 2 and "add --distributed" in capsys.readouterr().err
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_missing_horovod_names_the_extra_build_flags_and_other_engine(monkeypatch):
     monkeypatch.setitem(sys.modules, "horovod.tensorflow", None)  # import fails
     with pytest.raises(MissingDependencyError,
-                       match=r'astro_morph\[distributed\].*HOROVOD_WITH_TENSORFLOW=1'):
-        MorphologyClassifier(input_size=16).fit_distributed(np.zeros((8, 16, 16, 3)), [0, 1] * 4)
+                       match=r"astro_morph\[distributed\].*HOROVOD_WITH_TENSORFLOW=1.*"
+                             r"engine='tensorflow'"):
+        MorphologyClassifier(input_size=16).fit_distributed(
+            np.zeros((8, 16, 16, 3)), [0, 1] * 4, engine="horovod")
+    # Without Horovod, "auto" means TensorFlow's collectives.
+    assert engine_name("auto", environ={}) == "tensorflow"
+
+
+def test_tensorflow_engine_without_tf_config_names_the_launcher(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(DistributedError, match="astro_morph.distributed.launch -np 2"):
+        MorphologyClassifier(input_size=16).fit_distributed(
+            np.zeros((8, 16, 16, 3)), [0, 1] * 4, engine="tensorflow")
+
+
+@pytest.mark.parametrize("config, match", [
+    ("not json", "must be JSON"),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}',
+     "index below 1"),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "ps", "index": 0}}',
+     "must be a worker"),
+    ('{"cluster": {"worker": "localhost:1"}, "task": {"type": "worker", "index": 0}}',
+     "list of 'host:port' strings"),
+    ('{"cluster": {"worker": ["localhost:1"]}, "task": 0}', "must be JSON like"),
+    ('{"cluster": {"worker": ["localhost:1"], "chief": ["localhost:2"]}, '
+     '"task": {"type": "worker", "index": 0}}', "workers only"),
+])
+def test_a_malformed_tf_config_gets_our_error(monkeypatch, config, match):
+    monkeypatch.setenv("TF_CONFIG", config)
+    with pytest.raises(DistributedError, match=match):
+        init(engine="tensorflow")
+
+
+def test_an_unknown_engine_names_the_engines():
+    with pytest.raises(DistributedError, match=r"'auto', 'horovod', 'tensorflow'"):
+        MorphologyClassifier(input_size=16).fit_distributed(
+            np.zeros((8, 16, 16, 3)), [0, 1] * 4, engine="mpi")
+
+
+def test_engine_auto_follows_the_launcher():
+    assert engine_name("auto", environ={"TF_CONFIG": "{}"}) == "tensorflow"
+    # A Horovod launcher wins over a TF_CONFIG left in the environment.
+    if _horovod_available():
+        assert engine_name("auto", environ={"TF_CONFIG": "{}", "HOROVOD_RANK": "0"}) == "horovod"
+
+
+def test_local_workers_each_get_their_index_and_no_horovod_variables():
+    envs = worker_environments(3, environ={"HOROVOD_RANK": "1", "KEEP": "x"})
+    configs = [json.loads(env["TF_CONFIG"]) for env in envs]
+    assert [c["task"]["index"] for c in configs] == [0, 1, 2]
+    workers = configs[0]["cluster"]["worker"]
+    assert len(set(workers)) == 3 and all(c["cluster"]["worker"] == workers for c in configs)
+    assert all("HOROVOD_RANK" not in env and env["KEEP"] == "x" for env in envs)
+
+
+def test_the_launcher_stops_every_worker_when_one_fails(tmp_path):
+    # Worker 1 fails at once; worker 0 would sleep for ten minutes.
+    script = tmp_path / "w.py"
+    script.write_text("import json, os, sys, time\n"
+                      "index = json.loads(os.environ['TF_CONFIG'])['task']['index']\n"
+                      "sys.exit(3) if index == 1 else time.sleep(600)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "astro_morph.distributed.launch", "-np", "2",
+                           sys.executable, str(script)], timeout=120)
+    assert done.returncode == 3 and time.monotonic() - started < 60
 
 
 def test_launcher_detection():

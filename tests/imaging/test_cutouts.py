@@ -208,8 +208,10 @@ def test_batch_resampling_equals_reproject_interp_galaxy_by_galaxy():
 
 def test_fast_and_exact_agree_on_the_mock_survey(mock_survey):
     catalog = mock_survey.catalog("sdss")
-    for survey, tolerance in (("sdss", 1e-4), ("des", 0.02)):
-        # SDSS at its own pixel scale: the same pixels; DES resampled to 0.396": 2% at most.
+    for survey, tolerance in (("sdss", 2e-4), ("des", 0.02)):
+        # SDSS at its own pixel scale: the same pixels (reproject_exact itself moves by
+        # 1.2e-4 of the peak between numpy 1.26 and 2; the fast path by 2e-9); DES
+        # resampled to 0.396": 2% at most.
         source = mock_survey.source(survey)
         exact = make_cutouts(source, catalog, size=48, background=None, resampling="exact")
         fast = make_cutouts(source, catalog, size=48, background=None)  # "fast", the default

@@ -1,3 +1,6 @@
+import json
+import zipfile
+
 import keras
 import numpy as np
 import pytest
@@ -82,6 +85,23 @@ def test_bad_model_files(fitted, tmp_path):
             MorphologyClassifier.load(path)
     with pytest.raises(ModelFileError, match=r"\.keras"):
         clf.save(tmp_path / "model.h5")
+
+
+def test_a_model_file_of_a_newer_keras_names_the_upgrade(fitted, tmp_path):
+    """A file whose layer configs this Keras cannot read (a newer Keras's settings)."""
+    clf, _, _, _ = fitted
+    good, newer = tmp_path / "good.keras", tmp_path / "newer.keras"
+    clf.save(good)
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(newer, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "metadata.json":
+                data = json.dumps({"keras_version": "99.1.0"}).encode()
+            elif item.filename == "config.json":
+                data = data.replace(b'"seed": null', b'"seed": null, "setting_of_keras_99": 1')
+            target.writestr(item, data)
+    with pytest.raises(ModelFileError, match=r"written by Keras 99\.1\.0.*upgrade Keras"):
+        MorphologyClassifier.load(newer)
 
 
 def test_progressive_unfreezing_changes_trainable_layers_on_schedule():
