@@ -292,6 +292,7 @@ class TensorFlowEngine:
 
     def _reduce(self, tensors, op):
         # The collectives reduce floating types, int32 and int64; others travel as int64.
+        tensors = [tf.convert_to_tensor(t) for t in tensors]
         dtypes = [t.dtype for t in tensors]
         tensors = [t if t.dtype in _REDUCIBLE else tf.cast(t, tf.int64) for t in tensors]
 
