@@ -61,9 +61,7 @@ def worker(out, engine_name):
     trainer = AllreduceModel(model)
     trainer.compile(optimizer=keras.optimizers.Adam(1e-3),
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    for variable, value in zip(trainer.variables, engine.broadcast(
-            [v.value for v in trainer.variables], name="bench.weights")):
-        variable.assign(value)
+    engine.broadcast_variables(trainer.variables)
     per_rank = args.images // engine.size()
     rng = np.random.default_rng(engine.rank())
     x = rng.random((per_rank, 64, 64, 3), dtype=np.float32)

@@ -30,8 +30,8 @@ import tensorflow as tf
 from astro_morph.exceptions import DistributedError, MissingDependencyError
 from astro_morph.logger import log
 
-__all__ = ["HorovodEngine", "TensorFlowEngine", "ENGINES", "BUILD_COMMAND", "launcher",
-           "require_horovod", "horovod_installed", "engine_name"]
+__all__ = ["HorovodEngine", "TensorFlowEngine", "ENGINES", "BUILD_COMMAND", "LAUNCHER_VARIABLES",
+           "launcher", "require_horovod", "horovod_installed", "engine_name"]
 
 #: How Horovod 0.28.1 is built against the installed TensorFlow (CPU: gloo; add
 #: ``HOROVOD_GPU_OPERATIONS=NCCL`` on a GPU machine with NCCL installed).
@@ -39,8 +39,8 @@ BUILD_COMMAND = ("HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WI
                  "HOROVOD_WITH_GLOO=1 pip install --no-cache-dir --no-build-isolation "
                  "horovod==0.28.1")
 
-# Environment variables that Horovod's launchers (horovodrun, MPI) set in every rank.
-_LAUNCHER_VARIABLES = {
+#: Environment variables that Horovod's launchers (horovodrun, MPI) set in every rank.
+LAUNCHER_VARIABLES = {
     "HOROVOD_RANK": "horovodrun (gloo)",
     "OMPI_COMM_WORLD_RANK": "Open MPI (mpirun / horovodrun --mpi)",
     "PMI_RANK": "MPICH / Intel MPI",
@@ -104,7 +104,7 @@ def launcher(environ=None):
     True
     """
     environ = os.environ if environ is None else environ
-    for variable, name in _LAUNCHER_VARIABLES.items():
+    for variable, name in LAUNCHER_VARIABLES.items():
         if variable in environ:
             return name
     return None
@@ -235,6 +235,10 @@ class HorovodEngine:
         return [self.hvd.broadcast(t, root_rank=root, name=f"{name}.{i}")
                 for i, t in enumerate(tensors)]
 
+    def broadcast_variables(self, variables, *, root=0):
+        """Give every rank rank ``root``'s values of ``variables`` (Keras variables)."""
+        self.hvd.broadcast_variables([v.value for v in variables], root_rank=root)
+
     def allgather_object(self, obj, *, name):
         """A list of every rank's ``obj`` (picklable), in rank order."""
         return self.hvd.allgather_object(obj, name=name)
@@ -336,6 +340,13 @@ class TensorFlowEngine:
         tensors = [tf.convert_to_tensor(t) for t in tensors]
         mine = tensors if self._rank == root else [tf.zeros_like(t) for t in tensors]
         return self._reduce(mine, tf.distribute.ReduceOp.SUM) if mine else []
+
+    def broadcast_variables(self, variables, *, root=0):
+        """Give every worker worker ``root``'s values of ``variables`` (Keras variables)."""
+        variables = list(variables)
+        values = self.broadcast([v.value for v in variables], name=None, root=root)
+        for variable, value in zip(variables, values):
+            variable.assign(value)
 
     def allgather_object(self, obj, *, name):
         """A list of every worker's ``obj`` (picklable), in rank order.

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 
+from astro_morph.distributed.engines import LAUNCHER_VARIABLES
+
 __all__ = ["free_ports", "worker_environments", "launch", "main"]
 
 
@@ -75,7 +77,7 @@ def worker_environments(n, *, ports=None, environ=None):
     environ = os.environ if environ is None else environ
     workers = [f"localhost:{port}" for port in ports]
     base = {key: value for key, value in environ.items()
-            if key not in ("HOROVOD_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK")}
+            if key not in LAUNCHER_VARIABLES}
     return [{**base, "TF_CONFIG": json.dumps({"cluster": {"worker": workers},
                                               "task": {"type": "worker", "index": index}})}
             for index in range(n)]

@@ -269,9 +269,6 @@ class DataParallelRun:
 
     def start(self, model):
         """Give every rank rank 0's initial weights."""
-        variables = list(model.variables)
-        for variable, value in zip(variables, self.engine.broadcast(
-                [v.value for v in variables], name="astro_morph.initial_weights")):
-            variable.assign(value)
+        self.engine.broadcast_variables(model.variables)
         if self.is_root:
             log.info("training on %d ranks (%s engine)", self.size, self.engine.name)

@@ -22,9 +22,7 @@ def gradient_case(engine):
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="tanh"),
                               keras.layers.Dense(2)])
-    for variable, value in zip(model.variables, engine.broadcast(
-            [v.value for v in model.variables], name="test.weights")):
-        variable.assign(value)
+    engine.broadcast_variables(model.variables)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(8, 6)).astype("float32")
     y = rng.integers(0, 2, 8)
