@@ -1,9 +1,9 @@
 """astro_morph: galaxy morphology with deep transfer learning, at survey scale.
 
 The public namespace is flat: everything a script needs is importable from
-``astro_morph`` directly. The parts that need TensorFlow, Keras or GalSim
-(models, classification, evaluation, workflows, the mock survey) load on
-first use, so ``import astro_morph`` stays light for catalog and imaging
+``astro_morph`` directly. The parts that need TensorFlow, Keras, faiss or
+GalSim (models, classification, similarity, evaluation, workflows, the mock
+survey) load on first use, so ``import astro_morph`` stays light for catalog and imaging
 work.
 """
 
@@ -55,6 +55,8 @@ _LAZY = {
     "FeatureClassifier": "astro_morph.models.baseline",
     "classify": "astro_morph.classification.classify",
     "classify_catalog": "astro_morph.classification.catalog",
+    "embed_catalog": "astro_morph.classification.embed",
+    "SimilarityIndex": "astro_morph.similarity.index",
     "evaluate": "astro_morph.evaluation.metrics",
     "results_table": "astro_morph.evaluation.crosssurvey",
     "evaluate_across_surveys": "astro_morph.evaluation.crosssurvey",
@@ -74,13 +76,15 @@ __all__ = [
     "FITSImageSource", "SDSS", "DES", "LegacySurvey", "SurveyInfo", "MockSurvey",
     "parse_image_input",
     "Cutouts", "make_cutouts", "bands_to_rgb", "Framing", "Preprocessing",
-    "MorphologyClassifier", "FeatureClassifier", "classify", "classify_catalog", "evaluate",
+    "MorphologyClassifier", "FeatureClassifier", "classify", "classify_catalog",
+    "embed_catalog", "SimilarityIndex", "evaluate",
     "results_table", "evaluate_across_surveys", "embed_features", "write_report",
     "fine_tune", "self_train", "run_demo",
 ]
 
 #: Subpackages that load TensorFlow, Keras or GalSim, imported on first use.
-_LAZY_SUBPACKAGES = ("models", "classification", "evaluation", "workflows", "distributed")
+_LAZY_SUBPACKAGES = ("models", "classification", "similarity", "evaluation", "workflows",
+                     "distributed")
 
 _lazy_getattr, _ = lazy_namespace(__name__, _LAZY)
 

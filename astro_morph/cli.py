@@ -9,6 +9,7 @@ import sys
 
 import astropy.units as u
 import numpy as np
+from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 import astro_morph as am
@@ -107,15 +108,19 @@ def _evaluate(args):
     return 0
 
 
-def _classify(args):
+def _fits_source(args):
+    """The image source of the ``--fits BAND=FILE`` options."""
     images = {}
     for item in args.fits:
         band, sep, path = item.partition("=")
         if not sep:
-            print(f"astro-morph: error: --fits takes BAND=FILE, got {item!r}", file=sys.stderr)
-            return 2
+            raise am.InputError(f"--fits takes BAND=FILE, got {item!r}.")
         images[band] = path
-    source = am.FITSImageSource(images, survey=args.survey)
+    return am.FITSImageSource(images, survey=args.survey)
+
+
+def _classify(args):
+    source = _fits_source(args)
     classifier = _classifier(args.model)
     # Only what the user asked for changes the model's own framing.
     framing = {name: value for name, value in (
@@ -131,6 +136,41 @@ def _classify(args):
     votes = table.meta.get("AMSCHEMA") or "no"
     print(f"astro-morph classify: {len(table)} rows, {counts}, {votes} vote columns; "
           f"written to {args.out}")
+    return 0
+
+
+def _similar(args):
+    if not args.query and not args.position:  # before any work
+        raise am.InputError("give the query galaxies: --query ROW (catalogue row, from 0) "
+                            "or --position RA DEC (degrees), once or more.")
+    source = _fits_source(args)
+    classifier = _classifier(args.model)
+    os.makedirs(args.out, exist_ok=True)
+    embedded = os.path.join(args.out, "embeddings.ecsv")
+    if os.path.exists(embedded) and not args.overwrite:
+        print(f"astro-morph similar: using the embeddings in {embedded}", file=sys.stderr)
+        table = am.read_table(embedded)
+        wanted = am.parse_positions(am.read_table(args.table), allow_empty=True)
+        held = am.parse_positions(table, allow_empty=True)
+        if len(wanted) != len(held) or np.any(wanted.separation(held) > 0.01 * u.arcsec):
+            raise am.InputError(f"{embedded} holds the embeddings of another catalogue: "
+                                "choose another --out, or pass --overwrite to embed this one.")
+    else:
+        table = am.embed_catalog(args.table, source, embedded, classifier=classifier,
+                                 chunk_size=args.chunk_size, overwrite=args.overwrite)
+    index = am.SimilarityIndex(table, classifier=classifier)
+    queries = list(args.query or [])
+    for ra, dec in args.position or []:
+        queries += index.rows_at(SkyCoord([ra] * u.deg, [dec] * u.deg)).tolist()
+    neighbours = index.search(queries, k=args.k)
+    am.write_table(neighbours, os.path.join(args.out, "neighbours.ecsv"), overwrite=True)
+    index.save(os.path.join(args.out, "index.zip"), overwrite=True)
+    page = am.evaluation.write_similarity_report(index, args.out, queries=queries, k=args.k,
+                                                 n_odd=args.n_odd, source=source,
+                                                 classifier=classifier)
+    print(f"astro-morph similar: {len(index)} of {index.n_rows} galaxies embedded; "
+          f"{len(queries)} queries x {args.k} neighbours in "
+          f"{os.path.join(args.out, 'neighbours.ecsv')}; page {page}")
     return 0
 
 
@@ -235,6 +275,33 @@ def build_parser():
     classify.add_argument("--chunk-size", type=int, default=10_000,
                           help="rows per chunk; a killed run resumes after its last chunk")
     classify.set_defaults(run=_classify)
+
+    similar = commands.add_parser(
+        "similar", help="galaxies like given ones, and the oddest galaxies of a catalog: "
+                        "embeddings, a similarity index and an HTML gallery")
+    similar.add_argument("table", help="catalog with RA/Dec columns (any astropy format)")
+    similar.add_argument("--fits", action="append", required=True, metavar="BAND=FILE",
+                         help="one FITS image per band, e.g. --fits g=DES_g.fits")
+    similar.add_argument("--survey", default=None, help="survey of the images (sdss, des...)")
+    similar.add_argument("--out", required=True,
+                         help="output folder: embeddings.ecsv (reused when there for the "
+                              "same catalogue), index.zip, neighbours.ecsv, similar.html and "
+                              "its PNGs (these four rewritten at each run)")
+    similar.add_argument("--model", help="model file (default: the pretrained model)")
+    similar.add_argument("--query", type=int, action="append", metavar="ROW",
+                         help="catalogue row of a query galaxy (from 0); repeatable")
+    similar.add_argument("--position", nargs=2, type=float, action="append",
+                         metavar=("RA", "DEC"),
+                         help="position of a query galaxy in degrees (the nearest catalogue "
+                              "galaxy within 1 arcsec); repeatable")
+    similar.add_argument("--k", type=int, default=8, help="neighbours per query")
+    similar.add_argument("--n-odd", type=int, default=12,
+                         help="oddest galaxies shown (0: none)")
+    similar.add_argument("--chunk-size", type=int, default=10_000,
+                         help="rows per chunk of the embedding run (resumed after a kill)")
+    similar.add_argument("--overwrite", action="store_true",
+                         help="embed again even if OUT/embeddings.ecsv exists")
+    similar.set_defaults(run=_similar)
     return parser
 
 

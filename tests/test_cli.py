@@ -110,3 +110,39 @@ def test_train_command_runs_the_seed_recipe_on_imagenet_xception_offline(
     assert main(["train", "--labels", str(labels), "--out", str(model), "--backbone",
                  "compact", "--weights", "imagenet", "--epochs", "1", "--quiet"]) == 2
     assert "no ImageNet weights" in capsys.readouterr().err
+
+
+def test_similar_command_writes_neighbours_index_and_page(tmp_path, capsys, small_mock):
+    from astro_morph import SimilarityIndex
+
+    paths = small_mock.write(tmp_path / "mock")["des"]
+    base = ["similar", paths["catalog"], "--survey", "des", "--out", str(tmp_path / "sim"),
+            "--k", "3", "--n-odd", "4"]
+    for band, path in paths["images"].items():
+        base += ["--fits", f"{band}={path}"]
+    args = base + ["--query", "2"]
+    catalog = Table.read(paths["catalog"])
+    position = ["--position", str(catalog["ra"][5]), str(catalog["dec"][5])]
+    assert main(args + position) == 0
+    assert "12 of 12 galaxies embedded; 2 queries x 3 neighbours" in capsys.readouterr().out
+    folder = tmp_path / "sim"
+    neighbours = Table.read(folder / "neighbours.ecsv")
+    assert list(neighbours["query"]) == [0, 0, 0, 1, 1, 1]
+    assert 2 not in neighbours["index"][:3] and 5 not in neighbours["index"][3:]
+    page = (folder / "similar.html").read_text()
+    assert "neighbours.png" in page and "oddest.png" in page
+    assert (folder / "neighbours.png").stat().st_size > 1000
+    index = SimilarityIndex.load(folder / "index.zip")
+    assert len(index) == 12 and index.model == Table.read(folder /
+                                                          "embeddings.ecsv").meta["AMEMBED"]
+    # The embeddings are reused; a query far from every galaxy is our error.
+    far = ["--position", str(catalog["ra"][5]), str(catalog["dec"][5] + 1)]
+    assert main(args + far) == 2
+    err = capsys.readouterr().err
+    assert "using the embeddings" in err and "no catalogue galaxy lies within" in err
+    assert main(base) == 2
+    assert "give the query galaxies" in capsys.readouterr().err
+    other = tmp_path / "other.ecsv"
+    catalog[:5].write(other)
+    assert main([*base[:1], str(other), *base[2:], "--query", "1"]) == 2
+    assert "embeddings of another catalogue" in capsys.readouterr().err

@@ -1,10 +1,9 @@
 """Classify a catalog of any size into a file, in chunks that survive a killed run."""
 
 import os
-import shutil
 
 import numpy as np
-from astropy.table import QTable, Table, vstack
+from astropy.table import QTable, Table
 
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.catalogs.tableio import read_table, table_format, write_table
@@ -14,18 +13,17 @@ from astro_morph.classification.columns import (
     classification_meta,
     vote_schema,
 )
-from astro_morph.distributed.runtime import allgather_object, init
+from astro_morph.classification.runner import CatalogRunner
+from astro_morph.distributed.runtime import init
 from astro_morph.exceptions import InputError
-from astro_morph.logger import log
-from astro_morph.utils.files import read_json, write_json
 from astro_morph.utils.fingerprint import fingerprint
+from astro_morph.utils.validate import check_integer
 
-__all__ = ["classify_catalog"]
+__all__ = ["classify_catalog", "catalog_fingerprint", "read_catalog", "check_out",
+           "write_catalog"]
 
-_PROGRESS = "progress.json"
 
-
-def _fingerprint(coords, fields, classifier, source, options):
+def catalog_fingerprint(coords, fields, classifier, source, options):
     """A hash of everything that decides the rows: positions, model, images, options."""
     model = getattr(classifier, "provenance_", {}).get("sha256")
     weights = [] if model else classifier.model_.get_weights()
@@ -99,13 +97,33 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     >>> len(result), os.path.exists(out), os.path.exists(out + ".partial")
     (6, True, False)
     """
-    out = os.fspath(out)
-    table_format(out)  # an unknown extension fails before any work
-    if os.path.exists(out) and not overwrite:
-        raise InputError(f"{out!r} exists; choose another name or pass overwrite=True "
-                         "(--overwrite).")
-    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise InputError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    out = check_out(out, overwrite=overwrite)
+    check_integer("chunk_size", chunk_size, low=1)  # before any work
+    classifier, framing, coords, base, fields = read_catalog(
+        table, source, classifier, framing, radius_column, distributed)
+    votes = vote_schema(classifier, schema)
+    check_integer("batch_size", batch_size, low=1)
+    runner = CatalogRunner(len(coords), chunk_size=chunk_size, distributed=distributed,
+                           progress=progress)
+    options = {"prefix": prefix, "chunk_size": int(chunk_size), "framing": framing.to_dict(),
+               "n_rows": len(coords), "votes": None if votes is None else votes.to_dict()}
+
+    def compute(rows):
+        return classification_columns(classifier, source, coords[rows], fields[rows], framing,
+                                      batch_size=batch_size, votes=votes)
+
+    def finish(new):
+        write_catalog(base, new, out, prefix=prefix, meta=runner.meta, overwrite=overwrite)
+
+    runner.run(compute, work=out + ".partial", finish=finish, label=out,
+               key=catalog_fingerprint(coords, fields, classifier, source, options),
+               meta=classification_meta(classifier, source, framing, prefix, votes))
+    return read_table(out)
+
+
+def read_catalog(table, source, classifier, framing, radius_column, distributed):
+    """What a catalogue job starts from: the classifier, framing, positions, the catalogue
+    to add columns to and each row's field width (checked before any work)."""
     if distributed:
         init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
     if isinstance(table, (str, os.PathLike)):
@@ -113,100 +131,25 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     classifier = fitted_classifier(classifier)
     check_source(source)
     framing = resolve_framing(classifier, framing, radius_column)
-    votes = vote_schema(classifier, schema)
     coords = parse_positions(table, unique=True, allow_empty=True)
     base = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) \
         else table.copy()
-    fields = framing.fields(base, len(coords))
-    n_chunks = -(-len(coords) // chunk_size)
-    options = {"prefix": prefix, "chunk_size": int(chunk_size), "framing": framing.to_dict(),
-               "n_rows": len(coords), "votes": None if votes is None else votes.to_dict()}
-    key = _fingerprint(coords, fields, classifier, source, options)
-
-    if not len(coords):  # nothing to chunk: the empty table with every column
-        new = Table(classification_columns(classifier, source, coords, fields, framing,
-                                           votes=votes))
-        return _finish(base, new, prefix, classification_meta(classifier, source, framing,
-                                                              prefix, votes),
-                       out, overwrite)
-
-    work = out + ".partial"
-    record_path = os.path.join(work, _PROGRESS)
-    run = _Ranks(distributed)
-    if run.is_root:
-        problem = _open_work(work, record_path, key, n_chunks, out,
-                             classification_meta(classifier, source, framing, prefix,
-                                                 votes))
-    problem = run.share(problem if run.is_root else None)
-    if problem:
-        raise InputError(problem)
-    record = read_json(record_path, {})
-
-    # A chunk file exists only once complete (atomic writes): it is the record of done work.
-    for index in range(run.rank, n_chunks, run.size):
-        chunk_file = os.path.join(work, f"chunk_{index:06d}.ecsv")
-        if os.path.isfile(chunk_file):
-            continue
-        rows = slice(index * chunk_size, (index + 1) * chunk_size)
-        columns = classification_columns(classifier, source, coords[rows], fields[rows],
-                                         framing, batch_size=batch_size, votes=votes)
-        write_table(Table(columns), chunk_file, overwrite=True)
-        if not distributed:  # one writer: keep the human-readable progress record too
-            record["done"] = sorted(set(record.get("done", [])) | {index})
-            write_json(record_path, record)
-        if progress:
-            log.info("%s: chunk %d/%d written", out, index + 1, n_chunks)
-
-    run.share(None)  # every rank's chunks are written
-    if run.is_root:
-        parts = [Table.read(os.path.join(work, f"chunk_{i:06d}.ecsv"), format="ascii.ecsv")
-                 for i in range(n_chunks)]
-        _finish(base, vstack(parts, metadata_conflicts="silent"), prefix, record["meta"],
-                out, overwrite)
-        shutil.rmtree(work)
-    run.share(None)  # ``out`` is written
-    return read_table(out)
+    return classifier, framing, coords, base, framing.fields(base, len(coords))
 
 
-def _open_work(work, record_path, key, n_chunks, out, meta):
-    """Create the partial folder, or check that it holds this run; a message if not."""
-    if os.path.isdir(work):
-        record = read_json(record_path, {})
-        if record.get("fingerprint") != key:
-            return (f"{work!r} holds an interrupted run with other inputs (catalog, model, "
-                    "images or options); rerun with the same inputs to resume it, or remove "
-                    "that folder to start afresh.")
-        done = sum(name.startswith("chunk_") for name in os.listdir(work))
-        log.info("resuming %s: %d of %d chunks already done", out, done, n_chunks)
-        return None
-    os.makedirs(work)
-    write_json(record_path, {"fingerprint": key, "n_chunks": n_chunks, "done": [],
-                             "meta": meta})
-    return None
+def check_out(out, *, overwrite):
+    """``out`` as a string, refused before any work if it exists or its format is unknown."""
+    out = os.fspath(out)
+    table_format(out)  # an unknown extension fails before any work
+    if os.path.exists(out) and not overwrite:
+        raise InputError(f"{out!r} exists; choose another name or pass overwrite=True "
+                         "(--overwrite).")
+    return out
 
 
-class _Ranks:
-    """This process's share of the chunks: one process, or a rank of the distributed engine."""
-
-    def __init__(self, distributed):
-        self.engine = init() if distributed else None
-        self.rank = self.engine.rank() if distributed else 0
-        self.size = self.engine.size() if distributed else 1
-        self.is_root = self.rank == 0
-        self._step = 0
-
-    def share(self, value):
-        """Rank 0's ``value`` on every rank, once all ranks got here (a barrier)."""
-        if self.engine is None:
-            return value
-        self._step += 1
-        return allgather_object(value, name=f"astro_morph.catalog.{self._step}")[0]
-
-
-def _finish(base, new, prefix, meta, out, overwrite):
-    """Add the columns and provenance to the catalog and write ``out``; what was written."""
+def write_catalog(base, new, out, *, prefix, meta, overwrite):
+    """Add the columns and provenance to the catalog and write ``out``."""
     for name in new.colnames:
         base[prefix + name] = new[name]
     base.meta.update(meta)
     write_table(base, out, overwrite=overwrite)
-    return read_table(out)

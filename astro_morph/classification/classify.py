@@ -6,9 +6,9 @@ from astro_morph.catalogs.positions import parse_positions
 from astro_morph.classification.columns import (
     classification_columns,
     classification_meta,
-    sharded_columns,
     vote_schema,
 )
+from astro_morph.classification.runner import CatalogRunner, in_memory_chunks
 from astro_morph.distributed.runtime import init
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import parse_framing
@@ -89,9 +89,9 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     distributed : bool
         Under a launcher (``horovodrun -np N python script.py``, or
         ``python -m astro_morph.distributed.launch -np N python script.py``),
-        each rank cuts out and classifies its own block of rows and every
-        rank gets the whole table back, in the original row order (write it
-        from rank 0 only: ``astro_morph.distributed.is_root()``).
+        the ranks share the rows (in chunks, as `~astro_morph.classify_catalog`
+        does) and every rank gets the whole table back, in the original row
+        order (write it from rank 0 only: ``astro_morph.distributed.is_root()``).
 
     Returns
     -------
@@ -132,10 +132,14 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
         table.copy() if copy else table)
     fields = framing.fields(out, len(coords))
-    columns = sharded_columns if distributed else classification_columns
-    new = columns(classifier, source, coords, fields, framing, batch_size=batch_size,
-                  votes=votes)
-    for name, column in new.items():
-        out[prefix + name] = column
+
+    def compute(rows):
+        return classification_columns(classifier, source, coords[rows], fields[rows], framing,
+                                      batch_size=batch_size, votes=votes)
+
+    new = CatalogRunner(len(coords), chunk_size=in_memory_chunks(len(coords), distributed),
+                        distributed=distributed).run(compute)
+    for name in new.colnames:
+        out[prefix + name] = new[name]
     out.meta.update(classification_meta(classifier, source, framing, prefix, votes))
     return out

@@ -1,8 +1,9 @@
 """The morphology columns of a catalog: cut, classify, summarise (one skeleton).
 
 `~astro_morph.classify` (in memory), `~astro_morph.classify_catalog`
-(chunked into files) and the sharded form on many ranks all compute their
-columns here.
+(chunked into files) and `~astro_morph.embed_catalog` compute their columns
+here, chunk by chunk, on the one catalogue runner
+(`astro_morph.classification.runner`).
 """
 
 import json
@@ -10,18 +11,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from astropy import units as u
-from astropy.table import MaskedColumn, Table, vstack
+from astropy.table import MaskedColumn
 
 from astro_morph.catalogs.labels import NEGATIVE_CLASS, THRESHOLD, positive_index, predicted_index
 from astro_morph.catalogs.trees import get_schema
-from astro_morph.distributed.runtime import allgather_object, init
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS
 from astro_morph.inputs.images import cutout_inputs
+from astro_morph.models.embedding import classifier_projection, pooled_features, project
 from astro_morph.utils.provenance import package_versions, utc_now
 
-__all__ = ["classification_columns", "sharded_columns", "classification_meta",
-           "vote_schema", "COLUMN_UNITS"]
+__all__ = ["classification_columns", "embedding_columns", "cutout_batches",
+           "classification_meta", "vote_schema", "COLUMN_UNITS"]
 
 #: Units of the probability columns (all dimensionless).
 COLUMN_UNITS = {"p_spiral": u.dimensionless_unscaled, "p_elliptical": u.dimensionless_unscaled,
@@ -110,6 +111,32 @@ def _columns(classifier, views, flags, bad, votes):
     return columns
 
 
+def cutout_batches(classifier, source, coords, fields, framing, *, batch_size=256):
+    """Network inputs of ``coords``, batch by batch: ``(rows, images, flags)``.
+
+    Rows sharing a field are cut together (one make_cutouts call per batch);
+    the next batch is cut out while the caller's network runs on this one
+    (NumPy, SciPy and TensorFlow release the interpreter lock), so the
+    plumbing overlaps the model.
+    """
+    batches = []
+    for field in np.unique(fields):
+        rows = np.flatnonzero(fields == field)
+        batches += [rows[a:a + batch_size] for a in range(0, len(rows), batch_size)]
+
+    def cut(rows):
+        return cutout_inputs(source, coords[rows], fields[rows], framing,
+                             classifier.preprocessing_)
+
+    with ThreadPoolExecutor(1) as cutter:
+        pending = cutter.submit(cut, batches[0]) if batches else None
+        for index, rows in enumerate(batches):
+            images, flags = pending.result()
+            if index + 1 < len(batches):
+                pending = cutter.submit(cut, batches[index + 1])
+            yield rows, images, flags
+
+
 def classification_columns(classifier, source, coords, fields, framing, *, batch_size=256,
                            votes=None):
     """The morphology columns (without prefix) of ``coords`` framed in ``fields`` arcsec.
@@ -136,42 +163,43 @@ def classification_columns(classifier, source, coords, fields, framing, *, batch
     n_views = 8 if classifier.tta else 1
     views = np.full((n_views, len(coords), classifier.schema_.n_answers), np.nan)
     flags = np.zeros(len(coords), dtype=np.int32)
-    preprocessing = classifier.preprocessing_
-    # Batches of rows sharing a field (one make_cutouts call each).
-    batches = []
-    for field in np.unique(fields):
-        rows = np.flatnonzero(fields == field)
-        batches += [rows[a:a + batch_size] for a in range(0, len(rows), batch_size)]
-
-    def cut(rows):
-        return cutout_inputs(source, coords[rows], fields[rows], framing, preprocessing)
-
-    # The next batch's cutouts are made while the network classifies this one (NumPy,
-    # SciPy and TensorFlow release the interpreter lock), so the plumbing overlaps the model.
-    with ThreadPoolExecutor(1) as cutter:
-        pending = cutter.submit(cut, batches[0]) if batches else None
-        for index, rows in enumerate(batches):
-            images, flags[rows] = pending.result()
-            if index + 1 < len(batches):
-                pending = cutter.submit(cut, batches[index + 1])
-            views[:, rows] = classifier.predict_views(images)
+    for rows, images, batch_flags in cutout_batches(classifier, source, coords, fields,
+                                                    framing, batch_size=batch_size):
+        flags[rows] = batch_flags
+        views[:, rows] = classifier.predict_views(images)
     bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
     views[:, bad] = np.nan
     return _columns(classifier, views, flags, bad, votes)
 
 
-def sharded_columns(classifier, source, coords, fields, framing, **kwargs):
-    """`classification_columns` split across the ranks of the distributed engine.
+def embedding_columns(classifier, source, coords, fields, framing, *, batch_size=256):
+    """The ``embedding`` and ``flag`` columns of ``coords`` framed in ``fields`` arcsec.
 
-    Rank ``r`` cuts out and classifies the ``r``-th contiguous block of
-    rows; the blocks are gathered in rank order, so the columns come back in
-    the original row order, on every rank. Call it on every rank with the
-    same inputs.
+    Galaxies that could not be cut out (``outside_footprint``) are masked
+    and never run through the network.
+
+    Returns
+    -------
+    columns : dict of `~astropy.table.MaskedColumn`
+        ``embedding`` (N, d) float32, L2-normalised
+        (`~astro_morph.MorphologyClassifier.embed`), and ``flag``.
     """
-    engine = init()
-    rows = np.array_split(np.arange(len(coords)), engine.size())[engine.rank()]
-    mine = Table(classification_columns(classifier, source, coords[rows], fields[rows],
-                                        framing, **kwargs))
-    blocks = allgather_object(mine, name="astro_morph.classify")
-    whole = vstack(blocks, join_type="exact", metadata_conflicts="silent")
-    return {name: whole[name] for name in whole.colnames}
+    projection = classifier_projection(classifier)
+    vectors = np.zeros((len(coords), projection.shape[1]), dtype=np.float32)
+    flags = np.zeros(len(coords), dtype=np.int32)
+    for rows, images, batch_flags in cutout_batches(classifier, source, coords, fields,
+                                                    framing, batch_size=batch_size):
+        flags[rows] = batch_flags
+        good = (batch_flags & CUTOUT_FLAGS["outside_footprint"]) == 0
+        if good.any():
+            vectors[rows[good]] = project(pooled_features(
+                classifier.model_, images[good], tta=classifier.tta, batch_size=batch_size),
+                projection)
+    bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
+    return {
+        "embedding": MaskedColumn(vectors, mask=np.repeat(bad[:, None], vectors.shape[1], 1),
+                                  unit=u.dimensionless_unscaled,
+                                  description="L2-normalised embedding: the dot product of "
+                                              "two rows is their cosine similarity"),
+        "flag": MaskedColumn(flags, description="cutout flags (astro_morph CUTOUT_FLAGS bits)"),
+    }

@@ -194,19 +194,32 @@ class AverageBatchNormStatistics(keras.callbacks.Callback):
         self._average()
 
 
-def shard_indices(n, rank, size):
-    """Rows of rank ``rank`` among ``size``: every ``size``-th row, the same count on each.
+def shard_indices(n, rank, size, *, whole=False):
+    """Items of rank ``rank`` among ``size``: every ``size``-th item from the ``rank``-th.
 
-    The last ``n % size`` rows are left out, so every rank runs the same
-    number of steps (an extra step on one rank would wait forever).
+    The one rule by which ranks share work: training rows
+    (`DataParallelRun`) and a catalogue's chunks
+    (`astro_morph.classification.runner.CatalogRunner`) alike.
+
+    Parameters
+    ----------
+    n, rank, size : int
+        Items, this rank, ranks.
+    whole : bool
+        Keep every item (a catalogue's chunks: each must be done once). By
+        default the last ``n % size`` items are left out, so that every
+        rank gets the same count (training: an extra step on one rank would
+        wait forever).
 
     Examples
     --------
     >>> shard_indices(7, 1, 2)
     array([1, 3, 5])
+    >>> shard_indices(7, 0, 2, whole=True)
+    array([0, 2, 4, 6])
     """
-    per_rank = n // size
-    return np.arange(rank, per_rank * size, size)
+    stop = n if whole else n // size * size
+    return np.arange(rank, stop, size)
 
 
 def weights_checksum(model):

@@ -274,6 +274,8 @@ class MorphologyClassifier(HyperParameters):
     predict = prediction.predict
     predict_with_spread = prediction.predict_with_spread
     features = prediction.features
+    embed = prediction.embed
+    fit_embedding = prediction.fit_embedding
 
     # -- persistence --------------------------------------------------------------
     def save(self, path, **provenance):

@@ -9,6 +9,7 @@ Keras only (no TensorFlow calls), like the rest of the model code.
 """
 
 import time
+import weakref
 
 import keras
 import numpy as np
@@ -16,7 +17,25 @@ import numpy as np
 from astro_morph.logger import log
 from astro_morph.models.network import apply_head
 
-__all__ = ["frozen_features", "fit_head_on_features"]
+__all__ = ["feature_extractor", "frozen_features", "fit_head_on_features"]
+
+#: The feature extractor of each network (`feature_extractor`), while the network lives.
+_EXTRACTORS = weakref.WeakKeyDictionary()
+
+
+def feature_extractor(model):
+    """The part of ``model`` from its input to its pooled features, as a Keras model.
+
+    Built once per network (and shared by every later call), so that
+    repeated calls reuse one traced prediction function.
+    """
+    extractor = _EXTRACTORS.get(model)
+    if extractor is None:
+        inputs = keras.Input(model.input_shape[1:])
+        pooled = model.get_layer("features")(model.get_layer("backbone")(inputs,
+                                                                          training=False))
+        extractor = _EXTRACTORS[model] = keras.Model(inputs, pooled)
+    return extractor
 
 
 def frozen_features(model, images, views=1, batch_size=64):
@@ -44,9 +63,7 @@ def frozen_features(model, images, views=1, batch_size=64):
     """
     layer_names = [layer.name for layer in model.layers]
     augmentation = model.get_layer("augmentation") if "augmentation" in layer_names else None
-    inputs = keras.Input(model.input_shape[1:])
-    pooled = model.get_layer("features")(model.get_layer("backbone")(inputs, training=False))
-    extractor = keras.Model(inputs, pooled)
+    extractor = feature_extractor(model)
     if not len(images):
         return np.zeros((0, extractor.output_shape[-1]), dtype=np.float32)
     features = []

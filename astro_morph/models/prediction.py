@@ -14,11 +14,18 @@ from astro_morph.imaging.cutouts import CUTOUT_FLAGS
 from astro_morph.inputs.framing import parse_framing
 from astro_morph.inputs.images import prepare_images
 from astro_morph.models.calibration import calibrated_fractions, dihedral_views
+from astro_morph.models.embedding import (
+    EMBEDDING_SIZE,
+    classifier_projection,
+    pooled_features,
+    project,
+    set_projection,
+)
 from astro_morph.models.head import frozen_features
 from astro_morph.models.network import predict_logits
 
 __all__ = ["network_inputs", "predict_views", "predict_votes", "predict_proba", "predict",
-           "predict_with_spread", "features"]
+           "predict_with_spread", "features", "embed", "fit_embedding"]
 
 _OUTSIDE = CUTOUT_FLAGS["outside_footprint"]
 
@@ -174,3 +181,100 @@ def features(self, X, *, source=None, framing=None, batch_size=256):
     """
     images, _ = self.network_inputs(X, source=source, framing=framing)
     return frozen_features(self.model_, images, batch_size=batch_size)
+
+
+def embed(self, X, *, source=None, framing=None, batch_size=256):
+    """Embeddings: a few numbers per galaxy whose cosine similarity says "looks alike".
+
+    The network's pooled features, averaged over the 8 rotations/flips
+    (with ``tta``), projected onto the directions fitted on the training
+    galaxies (`fit_embedding`; stored in the model file) and L2-normalised,
+    so that the dot product of two rows is their cosine similarity. See
+    `astro_morph.models.embedding` and `~astro_morph.SimilarityIndex`.
+
+    Parameters
+    ----------
+    X, source, framing
+        As in `network_inputs` (everything `predict_proba` takes).
+    batch_size : int
+        Images per forward pass.
+
+    Returns
+    -------
+    embeddings : `~numpy.ma.MaskedArray`
+        (N, d) float32 (d = 16 for the shipped model). The rows of galaxies
+        that could not be cut out (off the images: the ``outside_footprint``
+        bit of `~astro_morph.imaging.CUTOUT_FLAGS`) are masked, never the
+        embedding of a blank image.
+
+    Raises
+    ------
+    InputError
+        The classifier is not fitted, has no embedding directions (a model
+        file written before them: call `fit_embedding`), or ``X`` cannot be
+        read.
+
+    See Also
+    --------
+    astro_morph.embed_catalog : the embeddings of a whole catalogue, into a file.
+    astro_morph.SimilarityIndex : nearest neighbours and oddity of embeddings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astro_morph import MorphologyClassifier
+    >>> clf = MorphologyClassifier.pretrained()
+    >>> images = np.random.default_rng(0).random((3, 64, 64, 3)).astype("float32")
+    >>> vectors = clf.embed(images)
+    >>> vectors.shape, np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    ((3, 16), True)
+    """
+    projection = classifier_projection(self)
+    images, flags = self.network_inputs(X, source=source, framing=framing)
+    bad = np.zeros(len(images), bool) if flags is None else (flags & _OUTSIDE) > 0
+    vectors = np.zeros((len(images), projection.shape[1]), dtype=np.float32)
+    if (~bad).any():
+        good = images[~bad]
+        vectors[~bad] = project(pooled_features(self.model_, good, tta=self.tta,
+                                                batch_size=batch_size), projection)
+    return np.ma.MaskedArray(vectors, mask=np.repeat(bad[:, None], vectors.shape[1], axis=1))
+
+
+def fit_embedding(self, X, *, source=None, framing=None, size=EMBEDDING_SIZE,
+                  batch_size=256, seed=0):
+    """Fit the embedding directions of `embed` on galaxies (the training galaxies).
+
+    `fit` does this at its end on the training images; call it for a model
+    file written before embeddings existed, or to fit the directions on
+    another sample. Changing the directions changes the embeddings: an index
+    built with the old ones is refused (`~astro_morph.SimilarityIndex`).
+
+    Parameters
+    ----------
+    X, source, framing
+        As in `network_inputs`; at most 10,000 galaxies are used (a random
+        subset of ``seed`` above it).
+    size : int
+        Directions (16 by default; fewer if the network has fewer answers
+        and features).
+    batch_size : int
+        Images per forward pass.
+    seed : int
+        Seed of the subset.
+
+    Returns
+    -------
+    self
+
+    Raises
+    ------
+    InputError
+        The classifier is not fitted, ``X`` cannot be read, or it has fewer
+        galaxies with images than ``size``.
+    """
+    self.check_fitted()
+    images, flags = self.network_inputs(X, source=source, framing=framing)
+    if flags is not None:
+        images = images[(flags & _OUTSIDE) == 0]
+    set_projection(self, images, size=size, batch_size=batch_size, seed=seed, explicit=True)
+    return self

@@ -10,6 +10,7 @@ from astro_morph.catalogs.schema import Schema
 from astro_morph.exceptions import AstroMorphError, ModelFileError
 from astro_morph.inputs.framing import Framing
 from astro_morph.inputs.preprocessing import Preprocessing
+from astro_morph.models.embedding import projection_from_record, projection_record
 
 __all__ = ["classifier_record", "classifier_params", "restore_fitted"]
 
@@ -34,6 +35,8 @@ def classifier_record(classifier, provenance):
         "temperature": classifier.temperature_,
         "history": classifier.history_,
         "training": classifier.training_info_,
+        "embedding": None if getattr(classifier, "embedding_", None) is None else
+        projection_record(classifier.embedding_, **classifier.embedding_info_),
         "provenance": provenance,
     }
 
@@ -77,6 +80,26 @@ def restore_fitted(classifier, model, config, path):
     classifier.temperature_ = float(config["temperature"])
     classifier.history_ = config.get("history", {})
     classifier.training_info_ = config.get("training", {})
+    # Files before embeddings have no directions (embed asks for fit_embedding).
+    record = config.get("embedding")
+    classifier.embedding_ = _projection(record, model, path)
+    classifier.embedding_info_ = {k: record.get(k) for k in ("basis", "n_galaxies")} \
+        if record else {}
     classifier.provenance_ = dict(config.get("provenance", {}), file=os.path.basename(path),
                                   sha256=config["weights_sha256"])
     return classifier
+
+
+def _projection(record, model, path):
+    """The embedding directions of a record, checked against the network's features."""
+    try:
+        projection = projection_from_record(record)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"the embedding record of {path!r} is damaged ({exc}); save or "
+                             "download the model again.") from None
+    width = model.get_layer("features").output.shape[-1]
+    if projection is not None and projection.shape[0] != width:
+        raise ModelFileError(f"the embedding of {path!r} takes {projection.shape[0]} features "
+                             f"but its network has {width}; the file was not written by "
+                             "astro_morph.")
+    return projection

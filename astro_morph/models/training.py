@@ -30,6 +30,7 @@ from astro_morph.models.backbones import get_backbone, imagenet_weights
 from astro_morph.models.calibration import fit_temperature
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
+from astro_morph.models.embedding import set_projection
 from astro_morph.models.head import fit_head_on_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
@@ -371,6 +372,7 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     history = checkpoint.history if checkpoint else history.history
 
     classifier.model_ = model
+    classifier.provenance_ = {}  # a model file's, if the classifier was loaded: no longer
     classifier.preprocessing_ = preprocessing
     classifier.framing_ = framing
     classifier.schema_ = schema
@@ -378,6 +380,8 @@ def train(classifier, run, X, y, *, sample_weight=None, source=None, images_dir=
     classifier.history_ = {k: [float(v) for v in values] for k, values in history.items()}
     classifier.temperature_ = 1.0
     classifier.temperature_ = fit_temperature(predict_logits(model, val_x), val_y, schema.bounds)
+    # The same training images on every rank: every rank fits the same directions.
+    set_projection(classifier, split[0], seed=classifier.seed)
     classifier.training_info_ = {
         "n_train": int(len(split[2])), "n_validation": int(len(val_y)),
         "galaxies_per_question": dict(zip([q.name for q in schema.questions],

@@ -127,11 +127,12 @@ def test_time_budget_stops_every_rank_at_the_same_step(ranks):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("product", ["classify", "embed"])
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path, engine):
+def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path, engine, product):
     from astropy.table import Table
 
-    from astro_morph import FITSImageSource, MockSurvey, classify_catalog
+    from astro_morph import FITSImageSource, MockSurvey, classify_catalog, embed_catalog
 
     files = MockSurvey(n_galaxies=12, seed=5).write(tmp_path / "mock")["des"]
     catalog = Table(np.repeat(Table.read(files["catalog"]).as_array(), 3))  # 36 rows
@@ -141,7 +142,8 @@ def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path, engine):
     catalog.write(tmp_path / "catalog.ecsv")
     images = [f"{band}={path}" for band, path in files["images"].items()]
     out, worker = tmp_path / "sharded.ecsv", WORKER.with_name("catalog_worker.py")
-    args = [sys.executable, str(worker), str(tmp_path / "catalog.ecsv"), str(out), *images]
+    args = [sys.executable, str(worker), product, str(tmp_path / "catalog.ecsv"), str(out),
+            *images]
     job = subprocess.Popen(_launch_two_ranks(engine, args), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, env=_environment(),
                            start_new_session=True)
@@ -164,12 +166,14 @@ def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path, engine):
     _run_two_ranks(engine, args)  # the same job, started again
     got = Table.read(out)
     source = FITSImageSource(dict(item.split("=", 1) for item in images), survey="des")
-    want = classify_catalog(tmp_path / "catalog.ecsv", source, tmp_path / "single.ecsv",
-                            chunk_size=2, progress=False)
+    run = {"classify": classify_catalog, "embed": embed_catalog}[product]
+    want = run(tmp_path / "catalog.ecsv", source, tmp_path / "single.ecsv", chunk_size=2,
+               progress=False)
     assert list(got["row"]) == list(range(36))  # every row once, in input order
-    np.testing.assert_allclose(np.ma.filled(got["p_spiral"], np.nan),
-                               np.ma.filled(want["p_spiral"], np.nan), rtol=1e-5, atol=1e-6)
-    assert list(got["morphology"]) == list(want["morphology"])
+    for name in ("p_spiral",) if product == "classify" else ("embedding",):
+        np.testing.assert_allclose(np.ma.filled(got[name], np.nan),
+                                   np.ma.filled(want[name], np.nan), rtol=1e-5, atol=1e-6)
+    assert list(got["flag"]) == list(want["flag"])
     assert not partial.exists()
 
 
