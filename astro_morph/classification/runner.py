@@ -24,7 +24,7 @@ from astropy.table import Table, vstack
 from astro_morph.catalogs.tableio import write_table
 from astro_morph.distributed.runtime import allgather_object, init
 from astro_morph.distributed.training import shard_indices
-from astro_morph.exceptions import InputError
+from astro_morph.exceptions import DistributedError, InputError
 from astro_morph.logger import log
 from astro_morph.utils.files import read_json, write_json
 
@@ -123,49 +123,83 @@ class CatalogRunner:
         self.meta = meta
         if not self.n_chunks or work is None:
             table = self._in_memory(compute, label)
-            if finish is not None and self.is_root:
-                finish(table)
-            self.share(None)  # rank 0 finished
+            if finish is not None:
+                self._together(lambda: finish(table) if self.is_root else None)
             return table
         record_path = os.path.join(work, _PROGRESS)
-        problem = self._open(work, record_path, key, meta, label) if self.is_root else None
+        problem = self._together(
+            lambda: self._open(work, record_path, key, meta, label) if self.is_root else None)
         problem = self.share(problem)
         if problem:
             raise InputError(problem)
         record = read_json(record_path, {})
         self.meta = record.get("meta", meta)
-        # A chunk file exists only once complete (atomic writes): it is the record of done work.
-        for index in self.my_chunks():
-            path = os.path.join(work, f"chunk_{index:06d}.ecsv")
-            if os.path.isfile(path):
-                continue
-            write_table(Table(compute(self.rows(index))), path, overwrite=True)
-            if self.engine is None:  # one writer: keep the human-readable progress record
-                record["done"] = sorted(set(record.get("done", [])) | {int(index)})
-                write_json(record_path, record)
-            self._log(label, index)
-        self.share(None)  # every rank's chunks are written
-        table = None
-        if self.is_root:
+
+        def my_chunks():
+            # A chunk file exists only once complete (atomic writes): the record of done work.
+            for index in self.my_chunks():
+                path = os.path.join(work, f"chunk_{index:06d}.ecsv")
+                if os.path.isfile(path):
+                    continue
+                write_table(Table(compute(self.rows(index))), path, overwrite=True)
+                if self.engine is None:  # one writer: keep the human-readable record too
+                    record["done"] = sorted(set(record.get("done", [])) | {int(index)})
+                    write_json(record_path, record)
+                self._log(label, index)
+
+        self._together(my_chunks)  # also the barrier: every rank's chunks are written
+
+        def assemble():
+            if not self.is_root:
+                return None
             table = _stack([Table.read(os.path.join(work, f"chunk_{i:06d}.ecsv"),
                                        format="ascii.ecsv") for i in range(self.n_chunks)])
             if finish is not None:
                 finish(table)
             shutil.rmtree(work)
-        self.share(None)  # the result is written
-        return table
+            return table
+
+        return self._together(assemble)  # the result is written when every rank returns
 
     def _in_memory(self, compute, label):
         if not self.n_chunks:
-            return Table(compute(slice(0, 0)))
-        mine = []
-        for index in self.my_chunks():
-            mine.append((int(index), Table(compute(self.rows(index)))))
-            self._log(label, index)
+            return self._together(lambda: Table(compute(slice(0, 0))))
+
+        def my_chunks():
+            mine = []
+            for index in self.my_chunks():
+                mine.append((int(index), Table(compute(self.rows(index)))))
+                self._log(label, index)
+            return mine
+
+        mine = self._together(my_chunks)
         if self.engine is not None:
             gathered = allgather_object(mine, name="astro_morph.runner.gather")
             mine = sorted((part for parts in gathered for part in parts), key=lambda p: p[0])
         return _stack([part for _, part in mine])
+
+    def _together(self, step):
+        """``step()`` on every rank; where it fails on one rank, every rank raises (none is
+        left waiting at the next collective). A collective itself: also a barrier."""
+        if self.engine is None:
+            return step()
+        error = value = None
+        try:
+            value = step()
+        except Exception as exc:  # shared with the other ranks, then raised here
+            error = exc
+        self._step += 1
+        failures = allgather_object(None if error is None else f"{type(error).__name__}: "
+                                    f"{error}", name=f"astro_morph.runner.check.{self._step}")
+        if error is not None:
+            raise error
+        failed = [(rank, message) for rank, message in enumerate(failures) if message]
+        if failed:
+            rank, message = failed[0]
+            raise DistributedError(f"rank {rank} failed ({message}), so every rank stopped; "
+                                   "the chunks already written are kept: fix the cause and "
+                                   "run the same job again to resume.")
+        return value
 
     def _open(self, work, record_path, key, meta, label):
         """Create the work folder, or check that it holds this run; a message if not."""

@@ -179,6 +179,24 @@ def test_a_killed_sharded_catalog_run_resumes_from_its_chunks(tmp_path, engine, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_chunk_failing_on_one_rank_stops_every_rank_and_keeps_the_others(tmp_path, engine):
+    worker = WORKER.with_name("runner_worker.py")
+    work = tmp_path / "out.partial"
+    done = subprocess.run(_launch_two_ranks(engine, [sys.executable, str(worker), str(work),
+                                                    str(tmp_path)]),
+                          capture_output=True, text=True, timeout=300, env=_environment())
+    assert done.returncode != 0  # ended, not left waiting for the failed rank
+    failed, other = ((tmp_path / f"rank{r}.txt").read_text() for r in (1, 0))
+    assert failed == "ValueError: chunk 3 cannot be computed"
+    assert other.startswith("DistributedError: rank 1 failed (ValueError") and \
+        "run the same job again to resume" in other
+    # Rank 0's chunks (0, 2, 4) and rank 1's chunk before the failure (1) are kept.
+    assert {p.name for p in work.glob("chunk_*.ecsv")} >= {f"chunk_{i:06d}.ecsv"
+                                                           for i in (0, 1, 2, 4)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
 def test_cli_train_distributed_writes_one_model(tmp_path, labelled_folder, engine):
     labels = labelled_folder(tmp_path, n=24)
     model = tmp_path / "m.keras"
