@@ -18,7 +18,7 @@ from astro_morph.catalogs.trees import get_schema
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS
 from astro_morph.inputs.images import cutout_inputs
-from astro_morph.models.embedding import classifier_projection, pooled_features, project
+from astro_morph.models.embedding import classifier_projection, embed_images
 from astro_morph.utils.provenance import package_versions, utc_now
 
 __all__ = ["classification_columns", "embedding_columns", "cutout_batches",
@@ -184,20 +184,17 @@ def embedding_columns(classifier, source, coords, fields, framing, *, batch_size
         ``embedding`` (N, d) float32, L2-normalised
         (`~astro_morph.MorphologyClassifier.embed`), and ``flag``.
     """
-    projection = classifier_projection(classifier)
-    vectors = np.zeros((len(coords), projection.shape[1]), dtype=np.float32)
+    vectors = np.ma.zeros((len(coords), classifier_projection(classifier).shape[1]),
+                          dtype=np.float32)
     flags = np.zeros(len(coords), dtype=np.int32)
     for rows, images, batch_flags in cutout_batches(classifier, source, coords, fields,
                                                     framing, batch_size=batch_size):
         flags[rows] = batch_flags
-        good = (batch_flags & CUTOUT_FLAGS["outside_footprint"]) == 0
-        if good.any():
-            vectors[rows[good]] = project(pooled_features(
-                classifier.model_, images[good], tta=classifier.tta, batch_size=batch_size),
-                projection)
-    bad = (flags & CUTOUT_FLAGS["outside_footprint"]) > 0
+        vectors[rows] = embed_images(classifier, images,
+                                     (batch_flags & CUTOUT_FLAGS["outside_footprint"]) > 0,
+                                     batch_size=batch_size)
     return {
-        "embedding": MaskedColumn(vectors, mask=np.repeat(bad[:, None], vectors.shape[1], 1),
+        "embedding": MaskedColumn(vectors.data, mask=np.ma.getmaskarray(vectors),
                                   unit=u.dimensionless_unscaled,
                                   description="L2-normalised embedding: the dot product of "
                                               "two rows is their cosine similarity"),

@@ -18,7 +18,6 @@ columns) and `~astro_morph.embed_catalog` (embeddings) all run here:
 import os
 import shutil
 
-import numpy as np
 from astropy.table import Table, vstack
 
 from astro_morph.catalogs.tableio import write_table
@@ -27,6 +26,7 @@ from astro_morph.distributed.training import shard_indices
 from astro_morph.exceptions import DistributedError, InputError
 from astro_morph.logger import log
 from astro_morph.utils.files import read_json, write_json
+from astro_morph.utils.validate import check_integer
 
 __all__ = ["CatalogRunner", "in_memory_chunks"]
 
@@ -62,10 +62,8 @@ class CatalogRunner:
     """
 
     def __init__(self, n_rows, *, chunk_size=10_000, distributed=False, progress=False):
-        if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise InputError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
         self.n_rows = int(n_rows)
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = check_integer("chunk_size", chunk_size, low=1)
         self.n_chunks = -(-self.n_rows // self.chunk_size)
         self.engine = init() if distributed else None
         self.rank = self.engine.rank() if distributed else 0

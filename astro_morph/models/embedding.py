@@ -26,8 +26,8 @@ from astro_morph.models.calibration import dihedral_views
 from astro_morph.models.head import feature_extractor
 from astro_morph.utils.fingerprint import fingerprint
 
-__all__ = ["EMBEDDING_SIZE", "fit_projection", "set_projection", "classifier_projection",
-           "pooled_features", "project",
+__all__ = ["EMBEDDING_SIZE", "embed_images", "fit_projection", "set_projection",
+           "classifier_projection", "pooled_features", "project",
            "projection_record", "projection_from_record", "embedding_fingerprint"]
 
 #: Directions of an embedding (fewer where the network has fewer answers or features).
@@ -54,6 +54,24 @@ def pooled_features(model, images, *, tta=True, batch_size=256):
         features[start:start + len(part)] = np.asarray(pooled).reshape(
             len(views), len(part), -1).mean(axis=0)
     return features
+
+
+def embed_images(classifier, images, bad, *, batch_size=256):
+    """Embeddings of a fitted classifier's prepared ``images``; the rows where ``bad``
+    (galaxies that could not be cut out) are masked and never run through the network.
+
+    Returns
+    -------
+    embeddings : `~numpy.ma.MaskedArray`
+        (N, d) float32, L2-normalised.
+    """
+    projection = classifier_projection(classifier)
+    vectors = np.zeros((len(images), projection.shape[1]), dtype=np.float32)
+    if (~bad).any():
+        vectors[~bad] = project(pooled_features(classifier.model_, images[~bad],
+                                                tta=classifier.tta, batch_size=batch_size),
+                                projection)
+    return np.ma.MaskedArray(vectors, mask=np.repeat(bad[:, None], vectors.shape[1], axis=1))
 
 
 def fit_projection(features, head_weights, *, size=EMBEDDING_SIZE):

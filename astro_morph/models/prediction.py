@@ -17,8 +17,7 @@ from astro_morph.models.calibration import calibrated_fractions, dihedral_views
 from astro_morph.models.embedding import (
     EMBEDDING_SIZE,
     classifier_projection,
-    pooled_features,
-    project,
+    embed_images,
     set_projection,
 )
 from astro_morph.models.head import frozen_features
@@ -229,15 +228,10 @@ def embed(self, X, *, source=None, framing=None, batch_size=256):
     >>> vectors.shape, np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
     ((3, 16), True)
     """
-    projection = classifier_projection(self)
+    classifier_projection(self)  # a model without directions fails before any image is read
     images, flags = self.network_inputs(X, source=source, framing=framing)
     bad = np.zeros(len(images), bool) if flags is None else (flags & _OUTSIDE) > 0
-    vectors = np.zeros((len(images), projection.shape[1]), dtype=np.float32)
-    if (~bad).any():
-        good = images[~bad]
-        vectors[~bad] = project(pooled_features(self.model_, good, tta=self.tta,
-                                                batch_size=batch_size), projection)
-    return np.ma.MaskedArray(vectors, mask=np.repeat(bad[:, None], vectors.shape[1], axis=1))
+    return embed_images(self, images, bad, batch_size=batch_size)
 
 
 def fit_embedding(self, X, *, source=None, framing=None, size=EMBEDDING_SIZE,
