@@ -20,7 +20,7 @@ from astro_morph.utils.files import check_output_path
 def _demo(args):
     if not args.quiet:
         logging.getLogger("astro_morph").setLevel(logging.INFO)  # the demo's step lines
-    summary = am.run_demo(args.out, n_galaxies=args.n_galaxies, seed=args.seed,
+    summary = am.run_demo(output_dir=args.out, n_galaxies=args.n_galaxies, seed=args.seed,
                        progress=not args.quiet)
     print(f"astro-morph demo: {summary['n_matched']} of {summary['n_galaxies']} mock galaxies "
           f"matched between the SDSS-like and DES-like catalogs; median r-band correlation "
@@ -74,7 +74,7 @@ def _train(args):
         if args.distributed else classifier.fit
     X, y, images_dir = args.labels, None, args.images
     if args.schema:  # a CSV of files and vote columns; its paths are whole already
-        paths, y = am.inputs.read_votes_csv(args.labels, args.images)
+        paths, y = am.inputs.read_votes_csv(args.labels, images_dir=args.images)
         X, images_dir = Table({"filename": paths}), None
     fit(X, y, images_dir=images_dir, history_path=history_png, checkpoint_dir=checkpoint)
     if not root:
@@ -91,7 +91,7 @@ def _train(args):
 def _evaluate(args):
     classifier = am.MorphologyClassifier.load(args.model)
     classes = classifier.classes_
-    paths, labels = am.inputs.read_labels_csv(args.labels, args.images, classes)
+    paths, labels = am.inputs.read_labels_csv(args.labels, images_dir=args.images, classes=classes)
     positive = am.catalogs.positive_index(classes)
     proba = classifier.predict_proba(paths)
     truth = (am.inputs.encode_labels(labels, classes) == positive).astype(int)

@@ -55,7 +55,7 @@ args = parser.parse_args()
 require_data()
 
 train, _ = gz1_split()
-preprocessing = Preprocessing(args.size, 0.35)
+preprocessing = Preprocessing(input_size=args.size, crop_fraction=0.35)
 images = np.stack([preprocessing.load(path) for path in train.paths])
 labels = (train.labels == "spiral").astype(int)
 schema = Schema.from_classes(CLASSES)

@@ -414,7 +414,7 @@ def _(tmp_path, model):
 @case("a crop fraction of zero", InputError, r"crop_fraction must be a number in \(0, 1\]")
 def _(tmp_path, model):
     from astro_morph import Preprocessing
-    Preprocessing(32, 0.0)
+    Preprocessing(input_size=32, crop_fraction=0.0)
 
 
 @case("classify batches of no galaxies", InputError, "batch_size must be a positive")

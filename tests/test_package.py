@@ -28,6 +28,25 @@ def test_catalog_and_imaging_work_never_imports_tensorflow_keras_or_galsim():
     assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout
 
 
+def test_crossmatching_loads_no_network_model_selection_or_resampler():
+    """``import astro_morph`` and a crossmatch stay light (issue: 1.5 s on the
+    development machine): scikit-learn's model_selection, reproject and photutils load
+    when a split, an exact cutout or a sky estimate first needs them."""
+    code = ("import sys, astro_morph as am\n"
+            "from astropy.table import Table\n"
+            "left = Table({'ra': [10.0, 20.0], 'dec': [1.0, 2.0]})\n"
+            "matched = am.crossmatch(left, Table({'ra': [10.0], 'dec': [1.0]}))\n"
+            "assert len(matched) == 1\n"
+            "heavy = ('tensorflow', 'keras', 'sklearn.model_selection', 'reproject', "
+            "'photutils', 'faiss', 'galsim')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))\n"
+            "am.split_sets(['spiral', 'elliptical'] * 10, fractions=(0.5, 0.5))\n"
+            "print('sklearn.model_selection' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout
+
+
 @pytest.mark.parametrize("package", ["astro_morph"] + [f"astro_morph.{name}"
                                                        for name in SUBPACKAGES])
 def test_every_exported_name_is_importable_and_public(package):

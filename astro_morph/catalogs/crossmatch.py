@@ -70,7 +70,7 @@ def _check_separation(max_separation):
         raise InputError(f"max_separation must be positive, got {max_separation}.")
 
 
-def crossmatch(left, right, max_separation=1 * u.arcsec, *, join_type="inner",
+def crossmatch(left, right, *, max_separation=1 * u.arcsec, join_type="inner",
                right_suffix="_2"):
     """Crossmatch two catalogs one-to-one by sky position.
 

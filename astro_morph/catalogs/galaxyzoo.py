@@ -106,7 +106,7 @@ def curate_galaxy_zoo(table, *, spiral_threshold=HP_THRESHOLDS["spiral"],
     return curated
 
 
-def split_sets(labels, fractions=(0.7, 0.15, 0.15), *, seed=0,
+def split_sets(labels, *, fractions=(0.7, 0.15, 0.15), seed=0,
                names=("train", "validation", "test")):
     """Stratified random split of labelled rows into named sets.
 
@@ -128,7 +128,7 @@ def split_sets(labels, fractions=(0.7, 0.15, 0.15), *, seed=0,
 
     Examples
     --------
-    >>> split = split_sets(["spiral", "elliptical"] * 10, (0.5, 0.5), names=("a", "b"))
+    >>> split = split_sets(["spiral", "elliptical"] * 10, fractions=(0.5, 0.5), names=("a", "b"))
     >>> sorted(set(split.tolist())), int((split == "a").sum())
     (['a', 'b'], 10)
     """
@@ -156,7 +156,7 @@ def split_sets(labels, fractions=(0.7, 0.15, 0.15), *, seed=0,
     return split
 
 
-def summarize_sets(sets, label_column="label"):
+def summarize_sets(sets, *, label_column="label"):
     """The seed paper's data table: spirals and ellipticals in each named set.
 
     Parameters

@@ -35,7 +35,7 @@ def positive_index(classes):
     return classes.index(POSITIVE_CLASS) if POSITIVE_CLASS in classes else len(classes) - 1
 
 
-def classes_from_probability(p_positive, threshold=THRESHOLD, classes=CLASSES):
+def classes_from_probability(p_positive, *, threshold=THRESHOLD, classes=CLASSES):
     """Class names from the probability of the positive class (``p >= threshold``).
 
     Parameters

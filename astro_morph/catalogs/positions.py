@@ -98,7 +98,7 @@ def _from_tuple(pair):
         raise InputError(f"could not make sky positions from (ra, dec): {exc}. " + _HOW) from exc
 
 
-def parse_positions(positions, unique=False, allow_empty=False):
+def parse_positions(positions, *, unique=False, allow_empty=False):
     """Turn any supported description of sky positions into a 1-d ICRS SkyCoord.
 
     This is the single parser behind every astro_morph entry point that takes

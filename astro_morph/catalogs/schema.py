@@ -8,7 +8,7 @@ are a schema of one question (`Schema.from_classes`); the Galaxy Zoo trees
 are built in (``GZ2`` and ``GZ1``, `~astro_morph.catalogs.get_schema`).
 """
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from functools import cached_property
 
 import numpy as np
@@ -38,6 +38,7 @@ class Question:
 
     name: str
     answers: tuple
+    _: KW_ONLY
     text: str = ""
 
     @property
@@ -63,7 +64,7 @@ def _parse_questions(questions):
     if not questions or not all(isinstance(q, Question) for q in questions):
         raise InputError("questions must be a dict {question: [answers]} or a list of "
                          "astro_morph.catalogs.Question.")
-    return tuple(Question(q.name, tuple(q.answers), q.text) for q in questions)
+    return tuple(Question(q.name, tuple(q.answers), text=q.text) for q in questions)
 
 
 class Schema(VoteCounts):
@@ -190,7 +191,7 @@ class Schema(VoteCounts):
         classes = tuple(classes)
         if len(classes) < 2 or len(set(classes)) != len(classes):
             raise InputError(f"classes must be at least two distinct names, got {classes}.")
-        return cls("classes", [Question(CLASS_QUESTION, classes, "class")])
+        return cls("classes", [Question(CLASS_QUESTION, classes, text="class")])
 
     def to_dict(self):
         """A JSON-ready description (`from_dict` rebuilds it)."""
@@ -204,7 +205,7 @@ class Schema(VoteCounts):
     @classmethod
     def from_dict(cls, record):
         """The schema `to_dict` described."""
-        questions = [Question(q["name"], tuple(q["answers"]), q.get("text", ""))
+        questions = [Question(q["name"], tuple(q["answers"]), text=q.get("text", ""))
                      for q in record["questions"]]
         return cls(record["name"], questions, leads_to=record.get("leads_to"),
                    spiral_rule=record.get("spiral_rule"))

@@ -34,7 +34,7 @@ def check_source(source):
     if not isinstance(source, ImageSource):
         raise InputError("classify needs source=an image source, e.g. FITSImageSource({...}), "
                          f"not {type(source).__name__}.")
-    if source.survey.name.lower() not in SURVEYS:
+    if source.survey.key not in SURVEYS:
         raise InputError(f"classification makes colour images with a survey's calibration; "
                          f"this source has images {list(source.bands)} of no known survey: "
                          f"give survey= one of {sorted(SURVEYS)} (--survey on the command "

@@ -65,7 +65,7 @@ def classification_meta(classifier, source, framing, prefix, votes=None):
         "AMBACKBN": classifier.backbone,
         "AMTRAIN": str(info.get("training_data", classifier.training_info_.get("data", ""))),
         "AMBANDS": "".join(framing.bands or source.survey.rgb_bands),
-        "AMSURVEY": source.survey.name,
+        "AMSURVEY": source.survey.key,
         "AMFIELD": float(framing.field),
         "AMRADCOL": framing.radius_column or "",
         "AMCUTPIX": int(framing.size),

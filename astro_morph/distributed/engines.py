@@ -93,14 +93,14 @@ def require_horovod():
     return hvd
 
 
-def launcher(environ=None):
+def launcher(*, environ=None):
     """Name of the Horovod or MPI launcher that started this process, or None.
 
     Examples
     --------
-    >>> launcher({"HOROVOD_RANK": "0"})
+    >>> launcher(environ={"HOROVOD_RANK": "0"})
     'horovodrun (gloo)'
-    >>> launcher({}) is None
+    >>> launcher(environ={}) is None
     True
     """
     environ = os.environ if environ is None else environ
@@ -142,7 +142,7 @@ def engine_name(engine="auto", *, environ=None):
     environ = os.environ if environ is None else environ
     name = str(engine).lower()
     if name == "auto":
-        if "TF_CONFIG" in environ and launcher(environ) is None:
+        if "TF_CONFIG" in environ and launcher(environ=environ) is None:
             return "tensorflow"
         return "horovod" if horovod_installed() else "tensorflow"
     if name not in ENGINES:

@@ -274,7 +274,7 @@ class DataParallelRun:
             callbacks.append(LearningRateWarmup(self.size, steps, steps_per_epoch))
         return callbacks
 
-    def agree(self, value, name="astro_morph.clock"):
+    def agree(self, value, *, name="astro_morph.clock"):
         """Rank 0's ``value`` on every rank (a collective: every rank calls it), so that
         time budgets and clocks decide the same everywhere (a rank that stopped alone
         would leave the others waiting)."""

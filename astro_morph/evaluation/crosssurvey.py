@@ -13,7 +13,7 @@ from astro_morph.utils.validate import check_probability
 __all__ = ["results_table", "survey_agreement", "accuracy_by_bin", "evaluate_across_surveys"]
 
 
-def results_table(results, positive=POSITIVE_CLASS):
+def results_table(results, *, positive=POSITIVE_CLASS):
     """The seed paper's results table, one row per test set.
 
     Parameters
@@ -41,7 +41,7 @@ def results_table(results, positive=POSITIVE_CLASS):
     return table
 
 
-def survey_agreement(p_first, p_second, names=("SDSS", "DES"), threshold=THRESHOLD):
+def survey_agreement(p_first, p_second, *, names=("SDSS", "DES"), threshold=THRESHOLD):
     """How often one model gives the same class to two surveys' images of each galaxy.
 
     Parameters

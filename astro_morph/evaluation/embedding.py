@@ -12,7 +12,7 @@ from astro_morph.utils.provenance import provenance
 __all__ = ["embed_features", "plot_embedding"]
 
 
-def embed_features(features, predicted, labels=None, *, perplexity=30.0, seed=0):
+def embed_features(features, predicted, *, labels=None, perplexity=30.0, seed=0):
     """Two-dimensional t-SNE of features, with the silhouette score of the classes.
 
     Khan et al. (2019) use the network as a feature extractor and find that
@@ -80,7 +80,7 @@ def _silhouette(features, classes):
     return float(silhouette_score(features, classes))
 
 
-def plot_embedding(embedding, path, title="t-SNE of learned features"):
+def plot_embedding(embedding, path, *, title="t-SNE of learned features"):
     """Write the embedding as a PNG: colour by predicted class, marker by true class."""
     fig = figure((5, 4.5))
     ax = fig.subplots()

@@ -84,12 +84,12 @@ def evaluate(y_true, p_spiral, *, threshold=THRESHOLD, positive=POSITIVE_CLASS, 
     return table
 
 
-def plot_roc(y_true, p_spiral, path, positive=POSITIVE_CLASS, label=None):
+def plot_roc(y_true, p_spiral, path, *, positive=POSITIVE_CLASS, label=None):
     """Write the ROC curve as a PNG and return its path."""
     return plot_roc_curves({label or "model": (y_true, p_spiral)}, path, positive=positive)
 
 
-def plot_roc_curves(curves, path, positive=POSITIVE_CLASS, title="ROC"):
+def plot_roc_curves(curves, path, *, positive=POSITIVE_CLASS, title="ROC"):
     """Write several ROC curves in one PNG (e.g. one per backbone on one test set).
 
     Parameters
@@ -119,7 +119,7 @@ def plot_roc_curves(curves, path, positive=POSITIVE_CLASS, title="ROC"):
     return path
 
 
-def plot_confusion(y_true, p_spiral, path, classes=CLASSES, threshold=THRESHOLD):
+def plot_confusion(y_true, p_spiral, path, *, classes=CLASSES, threshold=THRESHOLD):
     """Write the confusion matrix as a PNG and return its path."""
     check_probability("threshold", threshold)
     truth, proba = binary_truth(y_true, p_spiral, classes[1])

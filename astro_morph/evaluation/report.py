@@ -38,13 +38,13 @@ class Report:
     >>> import tempfile
     >>> from astropy.table import Table
     >>> folder = tempfile.mkdtemp()
-    >>> report = Report(folder, "example")
+    >>> report = Report(folder, title="example")
     >>> report.add_table("counts", Table({"set": ["test"], "spirals": [3]}))
     >>> os.path.basename(report.write())
     'report.html'
     """
 
-    def __init__(self, folder, title="astro_morph report"):
+    def __init__(self, folder, *, title="astro_morph report"):
         self.folder = os.fspath(folder)
         self.title = title
         self.sections = []
@@ -59,7 +59,7 @@ class Report:
         """A heading and a paragraph."""
         self.sections.append((heading, f"<p>{html.escape(str(text))}</p>"))
 
-    def add_table(self, heading, table, caption=None):
+    def add_table(self, heading, table, *, caption=None):
         """A heading and an astropy Table (units in the column headers)."""
         header = "".join(f"<th>{html.escape(_heading(table, name))}</th>"
                          for name in table.colnames)
@@ -68,7 +68,7 @@ class Report:
         note = f"<p>{html.escape(caption)}</p>" if caption else ""
         self.sections.append((heading, f"{note}<table><tr>{header}</tr>{body}</table>"))
 
-    def add_figure(self, heading, path, caption=None):
+    def add_figure(self, heading, path, *, caption=None):
         """A heading and a PNG already written inside the report folder."""
         relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.folder))
         if relative.startswith(os.pardir):
@@ -83,7 +83,7 @@ class Report:
         """Paths, relative to the folder, of every figure on the page."""
         return list(self._figures)
 
-    def write(self, filename="report.html"):
+    def write(self, *, filename="report.html"):
         """Write the page (atomically) and return its path."""
         missing = [f for f in self._figures if not os.path.isfile(self.path(f))]
         if missing:
@@ -119,7 +119,7 @@ def _cell(value):
     return str(value)
 
 
-def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, source=None,
+def write_report(classifier, X, y=None, *, output_dir="astro_morph_report", source=None,
                  framing=None, name="test", max_embedded=2000, seed=0):
     """Evaluate a classifier on labelled galaxies and write an HTML report.
 
@@ -156,7 +156,7 @@ def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, sour
     labels = np.asarray(found if y is None else y)
     if labels.ndim != 1 or len(labels) != len(images):
         raise InputError("write_report needs one true class per galaxy (y, or a labelled X).")
-    report = Report(output_dir, f"astro_morph: {classifier.backbone} on {name}")
+    report = Report(output_dir, title=f"astro_morph: {classifier.backbone} on {name}")
     p_spiral = classifier.predict_proba(images)[:, positive_index(classifier.classes_)]
     report.add_table("Results", evaluate(labels, p_spiral, name=name))
     report.add_figure("ROC curve", plot_roc(labels, p_spiral, report.path("roc.png"),
@@ -169,7 +169,7 @@ def write_report(classifier, X, y=None, output_dir="astro_morph_report", *, sour
     rows = np.random.default_rng(seed).permutation(len(images))[:max_embedded]
     embedding = embed_features(classifier.features(images[rows]),
                                classes_from_probability(p_spiral[rows]),
-                               labels[rows], seed=seed)
+                               labels=labels[rows], seed=seed)
     report.add_figure("t-SNE of the learned features",
                       plot_embedding(embedding, report.path("tsne.png")),
                       caption=f"silhouette of the predicted classes "

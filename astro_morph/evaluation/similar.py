@@ -123,7 +123,7 @@ def write_similarity_report(index, output_dir, *, queries, k=8, n_odd=12, source
     path : str
         The HTML page.
     """
-    report = Report(output_dir, title)
+    report = Report(output_dir, title=title)
     neighbours = save_similarity_gallery(index, queries, report.path("neighbours.png"), k=k,
                                          source=source, classifier=classifier)
     report.add_figure("Nearest neighbours", report.path("neighbours.png"),
@@ -141,7 +141,7 @@ def write_similarity_report(index, output_dir, *, queries, k=8, n_odd=12, source
                                   "first: rare morphologies, artefacts and bad cutouts")
         report.add_table("Oddest", oddest)
     report.add_text("Index", repr(index))
-    return report.write("similar.html")
+    return report.write(filename="similar.html")
 
 
 def _score(table):

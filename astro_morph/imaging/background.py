@@ -54,7 +54,7 @@ def _border_sky(pixels):
     return np.nan_to_num(np.where(np.isfinite(pixels).sum(axis=1) < 10, 0.0, values))
 
 
-def estimate_background(image, method="border"):
+def estimate_background(image, *, method="border"):
     """Estimate the sky under a galaxy cutout.
 
     Parameters
@@ -95,7 +95,7 @@ def estimate_background(image, method="border"):
                      f"not {method!r}.")
 
 
-def subtract_background(stamps, method="border"):
+def subtract_background(stamps, *, method="border"):
     """Subtract the sky from each band of each cutout, in place.
 
     Parameters
@@ -119,7 +119,7 @@ def subtract_background(stamps, method="border"):
         return stamps
     for index in np.ndindex(stamps.shape[0], stamps.shape[3]):
         image = stamps[index[0], :, :, index[1]]
-        image -= np.asarray(estimate_background(image, method), dtype=image.dtype)
+        image -= np.asarray(estimate_background(image, method=method), dtype=image.dtype)
     return stamps
 
 

@@ -224,7 +224,7 @@ def _resample_block(data, image, ra, dec, size, scale_arcsec, oversample, jacobi
     return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), coverage
 
 
-def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, oversample=None, workers=None,
+def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, *, oversample=None, workers=None,
                    max_samples=2**21, pixels=None):
     """Resample one image onto the north-up grids of many galaxies at once.
 

@@ -1,6 +1,6 @@
 """Aligned multi-band cutouts of galaxies on a common north-up grid."""
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 import numpy as np
 from astropy import units as u
@@ -18,7 +18,7 @@ from astro_morph.imaging.batch import resample_batch
 from astro_morph.imaging.grid import local_pixel_area, parse_pixel_scale, parse_size
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource
-from astro_morph.surveys.info import DEFAULT_PIXEL_SCALE
+from astro_morph.surveys.info import DEFAULT_PIXEL_SCALE, SurveyInfo
 from astro_morph.utils.provenance import provenance
 from astro_morph.utils.wcs import tan_wcs
 
@@ -76,7 +76,8 @@ class Cutouts:
         Bitwise OR of `CUTOUT_FLAGS` per cutout (0 = clean).
     bands : tuple of str
     pixel_scale : `~astropy.units.Quantity`
-    survey : str
+    survey : `~astro_morph.surveys.SurveyInfo`
+        The survey the cutouts were cut from.
     meta : dict
         Provenance (date, versions, options).
     """
@@ -87,7 +88,8 @@ class Cutouts:
     flags: np.ndarray
     bands: tuple
     pixel_scale: u.Quantity
-    survey: str
+    survey: SurveyInfo
+    _: KW_ONLY
     meta: dict = field(default_factory=dict)
 
     def __len__(self):
@@ -108,13 +110,13 @@ class Cutouts:
         return QTable({"ra": self.positions.ra.to(u.deg), "dec": self.positions.dec.to(u.deg),
                        "flags": self.flags})
 
-    def write(self, path, overwrite=False):
+    def write(self, path, *, overwrite=False):
         """Write to one FITS file: an (N, n_bands, H, W) cube and a table of positions."""
         primary = fits.PrimaryHDU(np.moveaxis(self.data, -1, 1))
         primary.header["BANDS"] = ("".join(self.bands), "band of each plane, in order")
         primary.header["PIXSCALE"] = (self.pixel_scale.to_value(u.arcsec / u.pixel),
                                       "[arcsec/pixel] cutout pixel scale")
-        primary.header["SURVEY"] = self.survey
+        primary.header["SURVEY"] = (self.survey.key, "survey key (astro_morph.SURVEYS)")
         table = fits.BinTableHDU(self.to_table(), name="POSITIONS")
         fits.HDUList([primary, table]).writeto(path, overwrite=overwrite)
 
@@ -228,7 +230,7 @@ def _recentered(stamp, grid, background, max_shift):
     """Position of the galaxy's flux centroid in the last band (i for g, r, i), or None."""
     image = stamp[..., -1].copy()
     if background:
-        image = subtract_background(image[None, :, :, None], background)[0, :, :, 0]
+        image = subtract_background(image[None, :, :, None], method=background)[0, :, :, 0]
     x, y = measure_centroid(image, search_radius=max_shift + 3)
     centre = (image.shape[0] - 1) / 2
     if not np.isfinite(x) or np.hypot(x - centre, y - centre) > max_shift:
@@ -297,8 +299,8 @@ def _fast_cutouts(source, coords, bands, size, scale, max_blank_fraction, on_err
     return data, flags, SkyCoord(ra, dec, unit="deg", frame=coords.frame)
 
 
-def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL_SCALE,
-                 bands=None, *, background="border", recenter=False,
+def make_cutouts(source, positions, *, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL_SCALE,
+                 bands=None, background="border", recenter=False,
                  max_recenter_shift=3 * u.arcsec, on_error="raise", max_blank_fraction=0.5,
                  resampling="fast", pixels=None, progress=False):
     """Cut aligned multi-band stamps of galaxies out of a survey's images.
@@ -412,13 +414,13 @@ def make_cutouts(source, positions, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL
         if pixels is not None:
             data[:, ~pixels] = 0.0
     if background is not None:
-        subtract_background(data, background)
+        subtract_background(data, method=background)
     n_bad = int(np.count_nonzero(flags & CUTOUT_FLAGS["outside_footprint"]))
     if n_bad:
         log.warning("%d of %d positions are outside the %s footprint (flagged)",
                     n_bad, len(coords), source.survey.name)
-    meta = provenance("make_cutouts", survey=source.survey.name, bands=list(bands), size=size,
+    meta = provenance("make_cutouts", survey=source.survey.key, bands=list(bands), size=size,
                       pixel_scale_arcsec=scale, background=background, recenter=recenter,
                       resampling=_RESAMPLING_NOTE[resampling], flux_unit="nanomaggy")
     return Cutouts(data, centres, CutoutGrids(centres, size, scale), flags, bands,
-                   scale * u.arcsec / u.pixel, source.survey.name, meta)
+                   scale * u.arcsec / u.pixel, source.survey, meta=meta)

@@ -22,7 +22,7 @@ RGB_BLOCK = 64
 def _planes(cutouts, bands, survey):
     if isinstance(cutouts, Cutouts):
         data, bands = cutouts.data, cutouts.bands
-        survey = get_survey(survey or cutouts.survey.lower())
+        survey = get_survey(survey or cutouts.survey)
     else:
         data = np.asarray(cutouts)
         if bands is None:
@@ -38,7 +38,7 @@ def _planes(cutouts, bands, survey):
     return data, bands, survey
 
 
-def bands_to_rgb(cutouts, bands=None, survey=None, *, weights=None, Q=RGB_Q,
+def bands_to_rgb(cutouts, *, bands=None, survey=None, weights=None, Q=RGB_Q,
                  stretch=RGB_STRETCH, minimum=0.0):
     """Make Lupton et al. (2004) asinh colour images from calibrated cutouts.
 

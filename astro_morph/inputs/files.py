@@ -15,7 +15,7 @@ __all__ = ["read_labels_csv", "read_votes_csv", "image_files", "is_image_path",
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
-def read_labels_csv(path, images_dir=None, classes=None):
+def read_labels_csv(path, *, images_dir=None, classes=None):
     """Read a labels CSV (``filename,label,...``) into image paths and labels.
 
     Relative file names are taken from ``images_dir`` (default: the CSV's
@@ -62,7 +62,7 @@ def _listed_files(path, images_dir, names):
     return paths
 
 
-def read_votes_csv(path, images_dir=None):
+def read_votes_csv(path, *, images_dir=None):
     """Read a CSV of image files and their Galaxy Zoo votes (``filename`` and vote columns,
     e.g. a Galaxy Zoo 2 catalogue excerpt).
 
@@ -155,5 +155,5 @@ def image_files(X, images_dir=None, classes=None):
     elif is_image_path(X):
         paths, labels = [os.fspath(X)], [None]
     else:
-        paths, labels = read_labels_csv(X, images_dir, classes)
+        paths, labels = read_labels_csv(X, images_dir=images_dir, classes=classes)
     return paths, None if any(label is None for label in labels) else labels

@@ -31,7 +31,7 @@ def _pixels(value):
     return int(value)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Framing:
     """How galaxies are cut out of survey images for a model.
 

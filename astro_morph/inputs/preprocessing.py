@@ -12,7 +12,7 @@ from astro_morph.utils.validate import check_integer, check_number
 __all__ = ["Preprocessing"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Preprocessing:
     """How images become network inputs; stored with the model so prediction cannot drift.
 

@@ -38,7 +38,7 @@ class GalaxyAugmentation(layers.Layer):
     True
     """
 
-    def __init__(self, shift=0.06, zoom=0.1, colour_jitter=0.0, seed=None, rotation=False,
+    def __init__(self, *, shift=0.06, zoom=0.1, colour_jitter=0.0, seed=None, rotation=False,
                  **kwargs):
         super().__init__(**kwargs)
         self.shift, self.zoom, self.colour_jitter, self.seed = shift, zoom, colour_jitter, seed

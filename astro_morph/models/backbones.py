@@ -6,7 +6,7 @@ Model code here uses ``keras`` only, so that any Keras backend can run inference
 import functools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import keras
 from keras import layers, ops
@@ -44,6 +44,7 @@ class Backbone:
     build: Callable
     default_input_size: int
     min_input_size: int
+    _: KW_ONLY
     pretrainable: bool = True
     weights_files: tuple = ()
 

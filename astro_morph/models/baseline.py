@@ -155,7 +155,7 @@ class FeatureClassifier(HyperParameters):
     1.0
     """
 
-    def __init__(self, input_size=64, crop_fraction=0.35, classes=CLASSES, seed=0,
+    def __init__(self, *, input_size=64, crop_fraction=0.35, classes=CLASSES, seed=0,
                  framing=None):
         self.input_size = input_size
         self.crop_fraction = crop_fraction
@@ -170,7 +170,8 @@ class FeatureClassifier(HyperParameters):
         return self
 
     def _features(self, X, source, framing, images_dir=None):
-        preprocessing = Preprocessing(int(self.input_size), float(self.crop_fraction))
+        preprocessing = Preprocessing(input_size=int(self.input_size),
+                                      crop_fraction=float(self.crop_fraction))
         images, labels, _ = prepare_images(X, preprocessing, framing=framing, source=source,
                                            images_dir=images_dir, classes=self.classes)
         table = morphology_features(images)

@@ -72,7 +72,7 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         ``(epoch, number of trainable backbone weights)`` recorded at each change.
     """
 
-    def __init__(self, backbone, schedule, n_groups=4, compile_kwargs=None):
+    def __init__(self, backbone, schedule, *, n_groups=4, compile_kwargs=None):
         super().__init__()
         if any(len(stage) != 3 for stage in schedule):
             raise InputError("each unfreezing stage is (epoch, n_top_groups, lr_factor).")
@@ -148,7 +148,7 @@ class TimeBudget(keras.callbacks.Callback):
     600.0
     """
 
-    def __init__(self, seconds, anneal=False, floor=0.02, already_spent=0.0, agree=None):
+    def __init__(self, seconds, *, anneal=False, floor=0.02, already_spent=0.0, agree=None):
         super().__init__()
         if not seconds > 0:
             raise InputError(f"time_budget must be positive, got {seconds}.")
@@ -178,7 +178,7 @@ class TimeBudget(keras.callbacks.Callback):
         """What a checkpoint must keep for the decay to continue where it was."""
         return {name: getattr(self, name, None) for name in ("_base", "_factor", "_set_rate")}
 
-    def fraction_done(self, batch=0):
+    def fraction_done(self, *, batch=0):
         """The larger of the budget spent and the epochs run, as a fraction."""
         done = self.elapsed() / self.seconds
         params = self.params or {}
@@ -196,7 +196,7 @@ class TimeBudget(keras.callbacks.Callback):
         if self._set_rate is None or not np.isclose(current, self._set_rate, rtol=1e-5):
             # First batch, or another callback changed the rate: that is the new base.
             self._base = current / (self._factor or 1.0)
-        self._factor = max(self.floor, 1.0 - self.fraction_done(batch))
+        self._factor = max(self.floor, 1.0 - self.fraction_done(batch=batch))
         self._set_rate = self._base * self._factor
         optimizer.learning_rate = self._set_rate
         # Read back what the optimizer stores (float32), so the comparison above is exact.

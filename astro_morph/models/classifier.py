@@ -112,7 +112,7 @@ class MorphologyClassifier(HyperParameters):
     5
     """
 
-    def __init__(self, backbone="compact", input_size=None, weights=None,
+    def __init__(self, *, backbone="compact", input_size=None, weights=None,
                  classes=CLASSES, schema=None, seed=0, epochs=100, batch_size=32,
                  learning_rate=1.5e-3, validation_fraction=0.15, patience=20, time_budget=None,
                  augment=True, colour_jitter=0.0, class_weight=None,

@@ -38,7 +38,7 @@ def feature_extractor(model):
     return extractor
 
 
-def frozen_features(model, images, views=1, batch_size=64):
+def frozen_features(model, images, *, views=1, batch_size=64):
     """Pooled backbone features of ``views`` views of ``images``: the images, then
     augmented draws of them.
 

@@ -15,7 +15,7 @@ __all__ = ["build_network", "build_network_for_tests", "predict_logits", "apply_
 HEAD_LAYERS = ("dropout", "logits", "log_concentrations")
 
 
-def build_network(backbone_name, input_size, n_outputs, weights=None, augment=True,
+def build_network(backbone_name, input_size, n_outputs, *, weights=None, augment=True,
                   colour_jitter=0.0, seed=None, dropout=0.3):
     """Images in [0, 1] -> one log-concentration per answer of a schema.
 

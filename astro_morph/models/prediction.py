@@ -51,7 +51,7 @@ def network_inputs(self, X, *, source=None, framing=None, images_dir=None):
     return images, flags
 
 
-def predict_views(self, images, block=1024):
+def predict_views(self, images, *, block=1024):
     """Calibrated vote fractions of prepared images over the TTA views.
 
     Parameters

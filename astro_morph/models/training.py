@@ -118,7 +118,7 @@ def check_params(classifier):
     if classifier.framing is not None and not isinstance(classifier.framing, Framing):
         raise InputError("framing must be None or an astro_morph.Framing, got "
                          f"{type(classifier.framing).__name__}.")
-    return Preprocessing(int(size), float(classifier.crop_fraction))
+    return Preprocessing(input_size=int(size), crop_fraction=float(classifier.crop_fraction))
 
 
 def unfreeze_schedule(classifier):

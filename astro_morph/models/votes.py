@@ -53,7 +53,7 @@ class LogConcentration(keras.layers.Layer):
     Dirichlet-multinomial never meets a concentration it cannot evaluate.
     """
 
-    def __init__(self, bound=LOG_CONCENTRATION_BOUND, **kwargs):
+    def __init__(self, *, bound=LOG_CONCENTRATION_BOUND, **kwargs):
         super().__init__(**kwargs)
         self.bound = float(bound)
 
@@ -99,7 +99,7 @@ class DirichletMultinomial(keras.losses.Loss):
     0.9741
     """
 
-    def __init__(self, bounds, name="dirichlet_multinomial", **kwargs):
+    def __init__(self, bounds, *, name="dirichlet_multinomial", **kwargs):
         super().__init__(name=name, **kwargs)
         self.bounds = [(int(a), int(b)) for a, b in bounds]
         self._membership = _membership(self.bounds)

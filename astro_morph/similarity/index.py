@@ -63,13 +63,13 @@ class SimilarityIndex:
     >>> rng = np.random.default_rng(0)
     >>> vectors = rng.normal(size=(100, 8))
     >>> catalog = Table({"ra": rng.uniform(0, 10, 100), "dec": rng.uniform(0, 10, 100)})
-    >>> index = SimilarityIndex(vectors, catalog)
+    >>> index = SimilarityIndex(vectors, table=catalog)
     >>> neighbours = index.search(3, k=5)
     >>> neighbours["rank"].tolist(), 3 in neighbours["index"]
     ([1, 2, 3, 4, 5], False)
     """
 
-    def __init__(self, embeddings, table=None, *, metric="cosine", classifier=None,
+    def __init__(self, embeddings, *, table=None, metric="cosine", classifier=None,
                  exact_below=EXACT_BELOW, duplicate_radius=3 * u.arcsec):
         if isinstance(embeddings, (str, os.PathLike)):
             embeddings = read_table(embeddings)

@@ -48,7 +48,7 @@ class DES(CutoutService, ImageSource):
         one over the galaxies).
     """
 
-    def __init__(self, bands="gri", field=120 * u.arcsec, zero_point=30.0, hips=None,
+    def __init__(self, *, bands="gri", field=120 * u.arcsec, zero_point=30.0, hips=None,
                  progress=False):
         super().__init__("des")
         self.progress = progress

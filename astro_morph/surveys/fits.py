@@ -98,7 +98,7 @@ def _unpack(image, hdu):
     raise InputError(f"cannot read an image from a {type(image).__name__}; give {_ACCEPTED}.")
 
 
-def parse_image_input(image, hdu=None):
+def parse_image_input(image, *, hdu=None):
     """Read any supported image input into a float array and its celestial WCS.
 
     This is the single image parser behind every astro_morph entry point
@@ -180,7 +180,7 @@ def header_zero_point(header, survey):
     if "nanomagg" in str(header.get("BUNIT", "")).lower() or "NMGY" in header:
         return NANOMAGGY_ZERO_POINT
     exptime = header.get("EXPTIME")
-    if survey.name == "PS1" and isinstance(exptime, (int, float)) and exptime > 0:
+    if survey.key == "ps1" and isinstance(exptime, (int, float)) and exptime > 0:
         return 25.0 + 2.5 * np.log10(exptime)
     return None
 
@@ -218,13 +218,14 @@ class FITSImageSource(ImageSource):
     ('r',)
     """
 
-    def __init__(self, images, survey=None, zero_point=None, hdu=None):
+    def __init__(self, images, *, survey=None, zero_point=None, hdu=None):
         if not isinstance(images, dict) or not images:
             raise InputError("images must be a non-empty dict {band: FITS file or (array, WCS)}, "
                              f"e.g. {{'g': 'g.fits', 'r': 'r.fits'}}; got {type(images).__name__}.")
         if survey is None:
-            survey = SurveyInfo("custom", tuple(images), DEFAULT_PIXEL_SCALE, None,
-                                "unknown", 1.0 * u.arcsec)
+            survey = SurveyInfo(key="custom", name="custom", bands=tuple(images),
+                                pixel_scale=DEFAULT_PIXEL_SCALE, zero_point=None,
+                                flux_unit="unknown", psf_fwhm=1.0 * u.arcsec)
         super().__init__(survey)
         unknown = [band for band in images if band not in self.survey.bands]
         if unknown:

@@ -25,14 +25,19 @@ DEFAULT_PIXEL_SCALE = 0.396 * u.arcsec / u.pixel
 SKYSERVER_WEIGHTS = {"g": 1.6, "r": 1.2, "i": 1.0}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SurveyInfo:
     """What astro_morph needs to know about a survey's images.
 
+    Every field is given by keyword.
+
     Parameters
     ----------
+    key : str
+        The survey's one identity: its key in `SURVEYS` (lower case, e.g.
+        ``"des"``), what ``survey=`` options take and what output tables record.
     name : str
-        Short name, e.g. ``"DES"``.
+        Display name, e.g. ``"DES"``, for messages and figures only.
     bands : tuple of str
         Filters available, blue to red.
     pixel_scale : `~astropy.units.Quantity`
@@ -52,6 +57,7 @@ class SurveyInfo:
         every survey's colour images look like the SDSS SkyServer JPEGs.
     """
 
+    key: str
     name: str
     bands: tuple
     pixel_scale: u.Quantity
@@ -65,29 +71,34 @@ class SurveyInfo:
 
 _ARCSEC_PER_PIX = u.arcsec / u.pixel
 
-SURVEYS = {
-    "sdss": SurveyInfo("SDSS", ("u", "g", "r", "i", "z"), 0.396 * _ARCSEC_PER_PIX,
-                       NANOMAGGY_ZERO_POINT, "nanomaggy", 1.4 * u.arcsec,
-                       description="SDSS DR7+ corrected frames, calibrated in nanomaggies"),
-    "des": SurveyInfo("DES", ("g", "r", "i", "z", "Y"), 0.263 * _ARCSEC_PER_PIX,
-                      30.0, "electron", 0.9 * u.arcsec,
-                      description="DES coadd tiles (MAGZERO = 30 in DR1/DR2)"),
-    "decam": SurveyInfo("DECam", ("g", "r", "i", "z", "Y"), 0.263 * _ARCSEC_PER_PIX,
-                        None, "count", 1.1 * u.arcsec,
-                        description="single DECam CCD images; zero point per exposure"),
-    "ps1": SurveyInfo("PS1", ("g", "r", "i", "z", "y"), 0.25 * _ARCSEC_PER_PIX,
-                      None, "count", 1.2 * u.arcsec,
-                      description="Pan-STARRS1 stacks; zero point 25 + 2.5 log10(EXPTIME)"),
-    "legacy": SurveyInfo("LegacySurvey", ("g", "r", "z"), 0.262 * _ARCSEC_PER_PIX,
-                         NANOMAGGY_ZERO_POINT, "nanomaggy", 1.3 * u.arcsec,
-                         rgb_bands=("g", "r", "z"),
-                         rgb_weights={"g": 1.6, "r": 1.2, "z": 0.7},
-                         description="DESI Legacy Imaging Surveys coadds, in nanomaggies"),
-}
+#: The surveys astro_morph knows, by key. A survey added here is classified end to
+#: end by the test suite the day it is added (tests/test_surveys_end_to_end.py).
+SURVEYS = {info.key: info for info in (
+    SurveyInfo(key="sdss", name="SDSS", bands=("u", "g", "r", "i", "z"),
+               pixel_scale=0.396 * _ARCSEC_PER_PIX, zero_point=NANOMAGGY_ZERO_POINT,
+               flux_unit="nanomaggy", psf_fwhm=1.4 * u.arcsec,
+               description="SDSS DR7+ corrected frames, calibrated in nanomaggies"),
+    SurveyInfo(key="des", name="DES", bands=("g", "r", "i", "z", "Y"),
+               pixel_scale=0.263 * _ARCSEC_PER_PIX, zero_point=30.0, flux_unit="electron",
+               psf_fwhm=0.9 * u.arcsec, description="DES coadd tiles (MAGZERO = 30 in DR1/DR2)"),
+    SurveyInfo(key="decam", name="DECam", bands=("g", "r", "i", "z", "Y"),
+               pixel_scale=0.263 * _ARCSEC_PER_PIX, zero_point=None, flux_unit="count",
+               psf_fwhm=1.1 * u.arcsec,
+               description="single DECam CCD images; zero point per exposure"),
+    SurveyInfo(key="ps1", name="PS1", bands=("g", "r", "i", "z", "y"),
+               pixel_scale=0.25 * _ARCSEC_PER_PIX, zero_point=None, flux_unit="count",
+               psf_fwhm=1.2 * u.arcsec,
+               description="Pan-STARRS1 stacks; zero point 25 + 2.5 log10(EXPTIME)"),
+    SurveyInfo(key="legacy", name="Legacy Survey", bands=("g", "r", "z"),
+               pixel_scale=0.262 * _ARCSEC_PER_PIX, zero_point=NANOMAGGY_ZERO_POINT,
+               flux_unit="nanomaggy", psf_fwhm=1.3 * u.arcsec, rgb_bands=("g", "r", "z"),
+               rgb_weights={"g": 1.6, "r": 1.2, "z": 0.7},
+               description="DESI Legacy Imaging Surveys coadds, in nanomaggies"),
+)}
 
 
 def get_survey(survey):
-    """Return the `SurveyInfo` for a survey name (case-insensitive) or pass one through.
+    """Return the `SurveyInfo` of a survey key (case-insensitive) or pass one through.
 
     Examples
     --------

@@ -46,7 +46,7 @@ class LegacySurvey(CutoutService, ImageSource):
         one over the galaxies).
     """
 
-    def __init__(self, bands="grz", field=120 * u.arcsec, layer=None, progress=False):
+    def __init__(self, *, bands="grz", field=120 * u.arcsec, layer=None, progress=False):
         super().__init__("legacy")
         self.progress = progress
         self._bands = self.check_bands(bands)

@@ -93,7 +93,7 @@ class MockSurvey:
     ('g', 'r', 'i')
     """
 
-    def __init__(self, n_galaxies=200, seed=0, center=None, spiral_fraction=0.5,
+    def __init__(self, *, n_galaxies=200, seed=0, center=None, spiral_fraction=0.5,
                  hard_fraction=0.15):
         if int(n_galaxies) < 1:
             raise InputError(f"n_galaxies must be at least 1, got {n_galaxies}.")
@@ -235,7 +235,7 @@ class MockSurvey:
             header = wcs.to_header()
             header["MAGZERO"] = (NANOMAGGY_ZERO_POINT, "AB zero point: pixels in nanomaggies")
             header["BUNIT"] = "nanomaggy"
-            header["SURVEY"] = (get_survey(key).name, "mock survey (astro_morph)")
+            header["SURVEY"] = (key, "mock survey (astro_morph)")
             header["SEEING"] = (MOCK_SURVEYS[key]["fwhm"], "[arcsec] PSF FWHM")
             self._rendered[key] = {}
             for band, tile in tiles.items():
@@ -264,10 +264,10 @@ class MockSurvey:
                           "r_mag": truth["r_mag"], "half_light_radius": truth["half_light_radius"],
                           "label": truth["label"], "truth_id": truth["id"]})
         catalog = catalog[rng.permutation(len(catalog))]
-        catalog.meta["survey"] = get_survey(key).name
+        catalog.meta["survey"] = key
         return catalog
 
-    def write(self, directory, overwrite=False):
+    def write(self, directory, *, overwrite=False):
         """Write every survey's FITS images and ECSV catalog into ``directory``.
 
         Returns

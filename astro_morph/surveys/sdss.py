@@ -75,7 +75,7 @@ class SDSS(ImageSource):
         cutouts = make_cutouts(SDSS(), my_table, size=64)
     """
 
-    def __init__(self, bands="gri", radius=10 * u.arcsec, data_release=None,
+    def __init__(self, *, bands="gri", radius=10 * u.arcsec, data_release=None,
                  progress=False):
         super().__init__("sdss")
         self._bands = self.check_bands(bands)

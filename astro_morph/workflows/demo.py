@@ -74,7 +74,7 @@ def _shared_data():
 def _images(table, source):
     """Colour cutouts of the rows of ``table`` from ``source``, as the classifiers take them
     (each classifier crops and resizes them its own way, as it did in training)."""
-    whole = Preprocessing(DEMO_FRAMING.size, crop_fraction=1.0)
+    whole = Preprocessing(input_size=DEMO_FRAMING.size, crop_fraction=1.0)
     images, _, _ = prepare_images(table, whole, framing=DEMO_FRAMING, source=source)
     return images
 
@@ -84,7 +84,7 @@ def _mock_overlap(output_dir, n_galaxies, seed, progress, written):
     mock = MockSurvey(n_galaxies=n_galaxies, seed=seed, hard_fraction=HARD_FRACTION)
     written["mock"] = mock.write(os.path.join(output_dir, "mock"), overwrite=True)
     sources = {"SDSS": mock.source("sdss"), "DES": mock.source("des")}
-    matched = crossmatch(mock.catalog("sdss"), mock.catalog("des"), 1 * u.arcsec)
+    matched = crossmatch(mock.catalog("sdss"), mock.catalog("des"), max_separation=1 * u.arcsec)
     cutouts = {s: make_cutouts(src, matched, progress=progress,
                                **DEMO_FRAMING.cutout_kwargs(DEMO_FRAMING.field))
                for s, src in sources.items()}
@@ -181,7 +181,8 @@ def _curated_sets(report, matched, truth, seed):
     curated = curate_galaxy_zoo(_mock_votes(matched, truth, seed))
     curated = curated[curated["fo"]]
     names = ("train", "test", "finetune", "unlabelled")
-    curated["set"] = split_sets(curated["label"], (0.45, 0.25, 0.1, 0.2), seed=seed, names=names)
+    curated["set"] = split_sets(curated["label"], fractions=(0.45, 0.25, 0.1, 0.2), seed=seed,
+                                names=names)
     sets = {name: curated[curated["set"] == name] for name in names}
     report.add_table("Data sets (crossmatched mock SDSS x DES galaxies, Galaxy Zoo-like labels)",
                      summarize_sets({"training (SDSS-like)": sets["train"],
@@ -239,7 +240,8 @@ def _self_training_section(report, classifier, sets, images, unlabelled_images):
 
 def _embedding_section(report, classifier, images, p_spiral, true_labels, seed):
     predicted = classes_from_probability(p_spiral)
-    embedding = embed_features(classifier.features(images), predicted, true_labels, seed=seed)
+    embedding = embed_features(classifier.features(images), predicted, labels=true_labels,
+                               seed=seed)
     report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
                       plot_embedding(embedding, report.path("tsne.png")),
                       caption=f"silhouette score of the predicted classes "
@@ -266,7 +268,7 @@ def _sn2006bh(report):
     return result
 
 
-def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=True):
+def run_demo(*, output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=True):
     """Run the seed's workflow on a mock SDSS + DES overlap and write an HTML report.
 
     Renders ``n_galaxies`` with GalSim as an SDSS-like and a DES-like survey,
@@ -309,7 +311,8 @@ def run_demo(output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=Tru
     written = {}
     _step(1, f"rendering {n_galaxies} mock galaxies as SDSS-like and DES-like images")
     mock, sources, matched = _mock_overlap(output_dir, n_galaxies, seed, progress, written)
-    report = Report(output_dir, "astro_morph demo: the seed's workflow on a mock SDSS + DES sky")
+    report = Report(output_dir,
+                    title="astro_morph demo: the seed's workflow on a mock SDSS + DES sky")
     sets = _curated_sets(report, matched, mock.truth, seed)
     report.add_figure("The same galaxies seen by both surveys", written["mosaic"])
 

@@ -22,7 +22,7 @@ def _images(X, what):
     (the classifier crops and resizes it the way it did in training)."""
     images = check_image_batch(X, f"self_train's {what} (make colour images of positions "
                                   "first, e.g. with make_cutouts and bands_to_rgb)")
-    return Preprocessing(min(images.shape[1:3]), crop_fraction=1.0).apply(images)
+    return Preprocessing(input_size=min(images.shape[1:3]), crop_fraction=1.0).apply(images)
 
 
 def _accuracies(classifier, test_sets):

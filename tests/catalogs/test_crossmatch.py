@@ -52,13 +52,13 @@ def test_agrees_with_brute_force_on_thousands_of_random_positions():
 def test_source_claimed_twice_goes_to_closest():
     right = Table({"ra": [10.0], "dec": [0.0], "name": ["galaxy"]})
     left = Table({"ra": [10.0 + 0.5 / 3600, 10.0 - 0.2 / 3600], "dec": [0.0, 0.0]})
-    matched = crossmatch(left, right, 1 * u.arcsec, join_type="left")
+    matched = crossmatch(left, right, max_separation=1 * u.arcsec, join_type="left")
     assert list(matched["right_index"]) == [-1, 0]
     assert matched["separation"].mask.tolist() == [True, False]
     assert matched["separation"][1] == pytest.approx(0.2, abs=1e-6)
     assert matched["name"].mask.tolist() == [True, False]
     # Same answer whatever the row order of the left table.
-    swapped = crossmatch(left[::-1], right, 1 * u.arcsec)
+    swapped = crossmatch(left[::-1], right, max_separation=1 * u.arcsec)
     assert swapped["separation"][0] == pytest.approx(0.2, abs=1e-6)
 
 
@@ -107,10 +107,10 @@ def test_real_sdss_catalogue(shared_data):
     coords = SkyCoord(again["ra"], again["dec"], unit="deg").spherical_offsets_by(
         rng.normal(0, 0.1, len(again)) * u.arcsec, rng.normal(0, 0.1, len(again)) * u.arcsec)
     again["ra"], again["dec"] = coords.ra.deg, coords.dec.deg
-    matched = crossmatch(catalogue, again, 1 * u.arcsec)
+    matched = crossmatch(catalogue, again, max_separation=1 * u.arcsec)
     # Each object finds itself, except members of close pairs that swap or drop.
     assert np.mean(matched["objid"] == matched["objid_2"]) > 0.99
     assert len(matched) > 0.99 * len(catalogue)
     assert np.median(matched["separation"]) < 0.2
-    both = crossmatch(catalogue, other, 1 * u.arcsec, join_type="left")
+    both = crossmatch(catalogue, other, max_separation=1 * u.arcsec, join_type="left")
     assert len(both) == len(catalogue)

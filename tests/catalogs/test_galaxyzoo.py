@@ -40,10 +40,10 @@ def test_curation_reads_raw_fractions_and_names_missing_columns():
 
 def test_split_sets_is_stratified_and_summarised():
     labels = np.array(["spiral"] * 30 + ["elliptical"] * 70)
-    split = split_sets(labels, (0.6, 0.2, 0.2), seed=3)
+    split = split_sets(labels, fractions=(0.6, 0.2, 0.2), seed=3)
     assert (split == "train").sum() == 60 and (split == "test").sum() == 20
     assert ((split == "test") & (labels == "spiral")).sum() == 6
     summary = summarize_sets({name: labels[split == name] for name in ("train", "test")})
     assert summary["spirals"].tolist() == [18, 6] and summary["total"].tolist() == [60, 20]
     with pytest.raises(InputError, match="summing to 1"):
-        split_sets(labels, (0.5, 0.2, 0.2))
+        split_sets(labels, fractions=(0.5, 0.2, 0.2))

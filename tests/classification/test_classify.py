@@ -34,7 +34,7 @@ def test_classify_adds_columns_units_and_meta(small_mock, small_model):
     assert p.mask[-1] and result["des_flag"][-1] & CUTOUT_FLAGS["outside_footprint"]
     assert good.sum() == len(catalog) - 1
     assert set(result["des_morphology"][good]) <= {"spiral", "elliptical"}
-    assert result.meta["AMBACKBN"] == "compact" and result.meta["AMSURVEY"] == "DES"
+    assert result.meta["AMBACKBN"] == "compact" and result.meta["AMSURVEY"] == "des"
     assert result.meta["AMPREFIX"] == "des_" and result.meta["AMCUTPIX"] == 32
     in_place = classify(catalog, small_mock.source("des"), classifier=small_model, copy=False)
     assert in_place is catalog and "p_spiral" in catalog.colnames

@@ -300,8 +300,8 @@ def test_the_launcher_stops_every_worker_when_one_fails(tmp_path):
 
 
 def test_launcher_detection():
-    assert launcher({"OMPI_COMM_WORLD_RANK": "3"}).startswith("Open MPI")
-    assert launcher({"PATH": "/bin"}) is None
+    assert launcher(environ={"OMPI_COMM_WORLD_RANK": "3"}).startswith("Open MPI")
+    assert launcher(environ={"PATH": "/bin"}) is None
 
 
 def test_shards_have_equal_length_and_do_not_overlap():

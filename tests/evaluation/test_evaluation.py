@@ -44,7 +44,7 @@ def test_embedding_silhouette_separates_learned_from_random(toy_model):
     images, labels = toy_images(n=40, seed=2)
     features = toy_model.features(images)
     assert features.shape[0] == 40 and features.dtype == np.float32
-    learned = embed_features(features, toy_model.predict(images), labels)
+    learned = embed_features(features, toy_model.predict(images), labels=labels)
     shuffled = embed_features(features, np.random.default_rng(0).permutation(labels))
     assert learned.meta["silhouette_label"] > 0.2
     assert learned.meta["silhouette_label"] > shuffled.meta["silhouette_predicted"] + 0.2
@@ -59,7 +59,7 @@ def _links(page):
 
 def test_report_links_resolve_and_missing_figures_are_refused(toy_model, tmp_path):
     images, labels = toy_images(n=40, seed=9)
-    page = write_report(toy_model, images, labels, tmp_path / "report", name="toy")
+    page = write_report(toy_model, images, labels, output_dir=tmp_path / "report", name="toy")
     text = (tmp_path / "report" / "report.html").read_text()
     assert page.endswith("report.html")
     links = _links(text)

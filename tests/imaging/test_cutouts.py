@@ -133,11 +133,11 @@ def test_background_is_removed():
     image = 5.0 + rng.normal(0, 0.1, (64, 64))
     yy, xx = np.mgrid[:64, :64]
     image += 50 * np.exp(-((xx - 31.5) ** 2 + (yy - 31.5) ** 2) / 20)
-    assert estimate_background(image, "border") == pytest.approx(5.0, abs=0.05)
-    mesh = estimate_background(image, "mesh")
+    assert estimate_background(image, method="border") == pytest.approx(5.0, abs=0.05)
+    mesh = estimate_background(image, method="mesh")
     assert mesh.shape == image.shape and np.median(mesh) == pytest.approx(5.0, abs=0.05)
     with pytest.raises(InputError, match="background method"):
-        estimate_background(image, "magic")
+        estimate_background(image, method="magic")
 
 
 def test_cutouts_write_and_table(mock_survey, tmp_path):

@@ -198,7 +198,7 @@ def test_time_budget_anneals_over_the_epochs_when_they_end_first():
     budget.on_epoch_begin(5)
     budget.on_train_batch_begin(2)  # 5.5 of 10 epochs done, a few seconds of the hour
     np.testing.assert_allclose(float(model.optimizer.learning_rate), 0.45e-3, rtol=1e-3)
-    assert budget.fraction_done(2) == pytest.approx(0.55, abs=1e-3)
+    assert budget.fraction_done(batch=2) == pytest.approx(0.55, abs=1e-3)
 
 
 def test_augmentation_is_a_symmetry_and_off_at_inference():

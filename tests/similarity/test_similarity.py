@@ -49,7 +49,7 @@ def test_the_query_galaxy_and_its_duplicates_are_left_out():
     catalog["ra"][7], catalog["dec"][7] = catalog["ra"][3], catalog["dec"][3] + 1 * u.arcsec
     catalog["ra"][8], catalog["dec"][8] = catalog["ra"][3], catalog["dec"][3] + 20 * u.arcsec
     vectors[7] = vectors[8] = vectors[3]
-    index = SimilarityIndex(vectors, catalog)
+    index = SimilarityIndex(vectors, table=catalog)
     found = index.search(3, k=5)
     assert 3 not in found["index"] and 7 not in found["index"]
     assert found["index"][0] == 8 and found["similarity"][0] == pytest.approx(1.0, abs=1e-6)
@@ -100,7 +100,7 @@ def test_oddity_ranks_the_outlier_first_for_both_metrics():
     ({"row": 1}, "a query is a catalogue row"),
 ])
 def test_bad_queries_are_our_errors(query, match):
-    index = SimilarityIndex(_clustered(100), _catalog(100))
+    index = SimilarityIndex(_clustered(100), table=_catalog(100))
     with pytest.raises(InputError, match=match):
         index.search(query)
 
@@ -108,7 +108,7 @@ def test_bad_queries_are_our_errors(query, match):
 def test_bad_indexes_are_our_errors(tmp_path):
     vectors = _clustered(20)
     with pytest.raises(InputError, match="one row per embedding"):
-        SimilarityIndex(vectors, _catalog(19))
+        SimilarityIndex(vectors, table=_catalog(19))
     with pytest.raises(InputError, match="metric"):
         SimilarityIndex(vectors, metric="manhattan")
     with pytest.raises(InputError, match=r"\(N, d\)"):
@@ -147,7 +147,7 @@ def test_save_and_load_give_the_same_answers(tmp_path, exact_below):
 
 
 def test_masked_zero_and_unit_less_inputs_are_our_errors():
-    index = SimilarityIndex(_clustered(50), _catalog(50))
+    index = SimilarityIndex(_clustered(50), table=_catalog(50))
     query = np.ma.MaskedArray(np.ones(16), mask=[True] + [False] * 15)
     with pytest.raises(InputError, match="masked"):
         index.search(query)
@@ -162,7 +162,7 @@ def test_masked_zero_and_unit_less_inputs_are_our_errors():
 def test_catalogue_columns_named_like_ours_keep_a_prefix():
     catalog = _catalog(30)
     catalog["index"] = np.arange(30) + 1000
-    found = SimilarityIndex(_clustered(30), catalog).search(0, k=2)
+    found = SimilarityIndex(_clustered(30), table=catalog).search(0, k=2)
     assert list(found["catalog_index"]) == list(found["index"] + 1000)
 
 
@@ -170,7 +170,7 @@ def test_a_galaxy_with_only_duplicates_has_no_oddity():
     vectors, catalog = _clustered(3), _catalog(3)
     catalog["ra"][1], catalog["dec"][1] = catalog["ra"][0], catalog["dec"][0]
     catalog["ra"][2], catalog["dec"][2] = catalog["ra"][0], catalog["dec"][0] + 1 * u.arcsec
-    assert SimilarityIndex(vectors, catalog).oddity(k=1).mask.tolist() == [True] * 3
+    assert SimilarityIndex(vectors, table=catalog).oddity(k=1).mask.tolist() == [True] * 3
 
 
 def test_an_index_file_of_a_newer_version_or_foreign_parts_is_refused(tmp_path):

@@ -38,7 +38,7 @@ def test_catalogs_need_crossmatching(mock_survey):
     sdss, des = mock_survey.catalog("sdss"), mock_survey.catalog("des")
     assert list(sdss["truth_id"]) != list(des["truth_id"])  # shuffled independently
     assert np.all(sdss["r_mag"].value <= 19.0)
-    matched = crossmatch(sdss, des, 1 * u.arcsec)
+    matched = crossmatch(sdss, des, max_separation=1 * u.arcsec)
     assert np.all(matched["truth_id"] == matched["truth_id_2"])
     assert len(matched) == len(sdss)
     assert 0.01 < np.median(matched["separation"]) < 0.5
