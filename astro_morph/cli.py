@@ -2,7 +2,6 @@
 
 import argparse
 import functools
-import json
 import logging
 import os
 import sys
@@ -14,7 +13,7 @@ from astropy.table import Table
 
 import astro_morph as am
 from astro_morph.exceptions import AstroMorphError
-from astro_morph.utils.files import check_output_path
+from astro_morph.utils.files import check_output_path, write_json
 
 
 def _demo(args):
@@ -101,10 +100,9 @@ def _evaluate(args):
         if args.out.endswith(".json"):
             row = {name: table[name][0].item() if hasattr(table[name][0], "item")
                    else str(table[name][0]) for name in table.colnames}
-            with open(args.out, "w") as handle:
-                json.dump(row, handle, indent=1)
+            write_json(args.out, row)
         else:
-            table.write(args.out, overwrite=True)
+            am.write_table(table, args.out, overwrite=True)
     return 0
 
 

@@ -40,7 +40,7 @@ def test_crossmatching_loads_no_network_model_selection_or_resampler():
             "heavy = ('tensorflow', 'keras', 'sklearn.model_selection', 'reproject', "
             "'photutils', 'faiss', 'galsim')\n"
             "print(sorted(m for m in heavy if m in sys.modules))\n"
-            "am.split_sets(['spiral', 'elliptical'] * 10, fractions=(0.5, 0.5))\n"
+            "am.split_sets(['spiral', 'elliptical'] * 10, fractions=(0.5, 0.5), names=('a', 'b'))\n"
             "print('sklearn.model_selection' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)

@@ -100,7 +100,7 @@ def crossmatch(left, right, *, max_separation=1 * u.arcsec, join_type="inner",
 
     Notes
     -----
-    Matching is one-to-one: see `match_one_to_one` for how a source claimed by
+    Matching is one-to-one: see ``match_one_to_one`` for how a source claimed by
     two targets is resolved (the closest wins, deterministically).
 
     Examples

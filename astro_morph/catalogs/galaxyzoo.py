@@ -15,7 +15,6 @@ redshift (``debiased``). Khan et al. (2019) test on two kinds of set:
 
 import numpy as np
 from astropy.table import Table
-from sklearn.model_selection import train_test_split
 
 from astro_morph.catalogs.labels import labels_from_votes
 from astro_morph.exceptions import InputError
@@ -132,6 +131,8 @@ def split_sets(labels, *, fractions=(0.7, 0.15, 0.15), seed=0,
     >>> sorted(set(split.tolist())), int((split == "a").sum())
     (['a', 'b'], 10)
     """
+    from sklearn.model_selection import train_test_split  # on first use: a light import
+
     labels = np.asarray(labels)
     fractions = np.asarray(fractions, dtype=float)
     if len(fractions) != len(names) or np.any(fractions <= 0) or \

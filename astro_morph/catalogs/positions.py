@@ -108,7 +108,7 @@ def parse_positions(positions, *, unique=False, allow_empty=False):
     ----------
     positions : `~astropy.coordinates.SkyCoord`, `~astropy.table.Table` or tuple
         A SkyCoord (scalar or array, any frame); a Table with a SkyCoord column
-        or with RA/Dec columns (see `find_coordinate_columns`) in degrees or
+        or with RA/Dec columns (see ``find_coordinate_columns``) in degrees or
         with angle units; or an ``(ra, dec)`` tuple of angle Quantities.
     unique : bool
         Refuse positions that repeat (within 0.01 arcsec): a catalog stacked

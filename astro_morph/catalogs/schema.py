@@ -270,7 +270,7 @@ class Schema(VoteCounts):
             else self.questions[0]
 
     def index_of(self, question):
-        """Position of a question (by name) among `questions`."""
+        """Position of a question (by name) among ``questions``."""
         for k, candidate in enumerate(self.questions):
             if candidate.name == question:
                 return k

@@ -2,7 +2,7 @@
 
 `classify` works in memory (optionally sharded across the ranks of a distributed run);
 `classify_catalog` and `embed_catalog` write a file chunk by chunk and resume a killed
-run. All three run on one catalogue runner (`astro_morph.classification.runner`).
+run. All three run on one catalogue runner (``astro_morph.classification.runner``).
 """
 
 from astro_morph.classification.catalog import classify_catalog

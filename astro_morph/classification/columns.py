@@ -3,7 +3,7 @@
 `~astro_morph.classify` (in memory), `~astro_morph.classify_catalog`
 (chunked into files) and `~astro_morph.embed_catalog` compute their columns
 here, chunk by chunk, on the one catalogue runner
-(`astro_morph.classification.runner`).
+(``astro_morph.classification.runner``).
 """
 
 import json

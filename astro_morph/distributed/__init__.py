@@ -1,7 +1,7 @@
 """The distributed runtime that training and classification use (TensorFlow backend).
 
 Data-parallel work runs one process per GPU on one of two engines
-(`astro_morph.distributed.engines`): Horovod (``pip install
+(``astro_morph.distributed.engines``): Horovod (``pip install
 "astro_morph[distributed]"`` with the build flags in `BUILD_COMMAND`, TensorFlow
 <= 2.18, started by ``horovodrun`` or MPI) or TensorFlow's own collectives
 (any TensorFlow, each process started with ``TF_CONFIG``, e.g. by ``python -m

@@ -52,7 +52,7 @@ def init(*, engine="auto"):
     See Also
     --------
     astro_morph.MorphologyClassifier.fit_distributed : data-parallel training.
-    astro_morph.distributed.launch : N local workers of the TensorFlow engine.
+    astro_morph.classify_catalog : a catalogue shared between ranks.
     """
     name = engine_name(engine)
     if _STARTED:

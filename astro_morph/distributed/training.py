@@ -3,7 +3,7 @@
 Horovod's own Keras integration (``horovod.tensorflow.keras``) predates
 Keras 3 and fails on its variables, and Keras 3 cannot ``fit`` inside
 TensorFlow's multi-worker strategy, so the pieces are made here from the
-engine's collectives (`astro_morph.distributed.engines`): an optimizer whose
+engine's collectives (``astro_morph.distributed.engines``): an optimizer whose
 ``apply`` averages the gradients across ranks, a model whose epoch metrics
 are averaged across ranks before any callback reads them, a learning-rate
 warm-up and a time budget that follows rank 0's clock.
@@ -199,7 +199,7 @@ def shard_indices(n, rank, size, *, whole=False):
 
     The one rule by which ranks share work: training rows
     (`DataParallelRun`) and a catalogue's chunks
-    (`astro_morph.classification.runner.CatalogRunner`) alike.
+    (``astro_morph.classification.runner.CatalogRunner``) alike.
 
     Parameters
     ----------

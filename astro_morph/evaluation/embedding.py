@@ -6,7 +6,7 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 
 from astro_morph.exceptions import InputError
-from astro_morph.utils.plotting import figure
+from astro_morph.utils.plotting import figure, save_figure
 from astro_morph.utils.provenance import provenance
 
 __all__ = ["embed_features", "plot_embedding"]
@@ -103,5 +103,5 @@ def plot_embedding(embedding, path, *, title="t-SNE of learned features"):
     ax.set(title=f"{title}\nsilhouette (predicted classes) {score:.2f}", xticks=[], yticks=[])
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path

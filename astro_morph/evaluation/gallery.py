@@ -8,7 +8,7 @@ from astropy.table import Table
 from astro_morph.catalogs.labels import POSITIVE_CLASS, THRESHOLD
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.images import check_image_batch
-from astro_morph.utils.plotting import figure
+from astro_morph.utils.plotting import figure, save_figure
 from astro_morph.utils.validate import check_integer
 
 __all__ = ["save_mosaic", "save_confident_gallery", "save_misclassified_gallery",
@@ -59,7 +59,7 @@ def save_mosaic(rows, path, *, row_labels=None, titles=None, columns=None, panel
         if row_labels is not None:
             axes[i, 0].set_ylabel(row_labels[i], fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     return path
 
 

@@ -14,7 +14,7 @@ from sklearn.metrics import (
 
 from astro_morph.catalogs.labels import CLASSES, POSITIVE_CLASS, THRESHOLD
 from astro_morph.exceptions import InputError
-from astro_morph.utils.plotting import figure
+from astro_morph.utils.plotting import figure, save_figure
 from astro_morph.utils.provenance import provenance
 from astro_morph.utils.validate import check_probability
 
@@ -115,7 +115,7 @@ def plot_roc_curves(curves, path, *, positive=POSITIVE_CLASS, title="ROC"):
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
     ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path
 
 
@@ -132,7 +132,7 @@ def plot_confusion(y_true, p_spiral, path, *, classes=CLASSES, threshold=THRESHO
     ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=classes, yticklabels=classes,
            xlabel="predicted", ylabel="true", title="confusion matrix")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path
 
 
@@ -149,5 +149,5 @@ def plot_self_training(history, path):
            title="recursive training")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path

@@ -5,8 +5,6 @@ import warnings
 import numpy as np
 from astropy.stats import SigmaClip
 from astropy.utils.exceptions import AstropyUserWarning
-from photutils.background import Background2D, MedianBackground, SExtractorBackground
-from photutils.centroids import centroid_com
 
 from astro_morph.exceptions import InputError
 
@@ -30,7 +28,7 @@ def _galaxy_mask(shape, radius_fraction=0.35):
 
 
 def border_pixels(shape):
-    """Flat indices of the sky pixels a 'border' estimate uses (at most `MAX_BORDER_PIXELS`).
+    """Flat indices of the sky pixels a 'border' estimate uses (at most ``MAX_BORDER_PIXELS``).
 
     Examples
     --------
@@ -45,6 +43,8 @@ def border_pixels(shape):
 def _border_sky(pixels):
     """'border' sky level of each row of ``pixels`` (sky pixels, NaN where there is no
     data): the SExtractor mode of the sigma-clipped values, 0 with fewer than 10."""
+    from photutils.background import SExtractorBackground  # on first use: a light import
+
     pixels = np.array(pixels, dtype=np.result_type(pixels, np.float32))
     pixels[~np.isfinite(pixels)] = np.nan
     with warnings.catch_warnings():
@@ -64,7 +64,7 @@ def estimate_background(image, *, method="border"):
     method : {'border', 'mesh'}
         ``'border'``: one value, the SExtractor-style mode of the sigma-clipped
         pixels outside a central circle (radius 35% of the side) that holds the
-        galaxy (at most `MAX_BORDER_PIXELS` of them, evenly spaced).
+        galaxy (at most ``MAX_BORDER_PIXELS`` of them, evenly spaced).
         ``'mesh'``: a smooth 2-d map from `photutils.background.Background2D`
         on a 4 x 4 mesh with that circle masked, for sky gradients.
 
@@ -83,6 +83,8 @@ def estimate_background(image, *, method="border"):
     if method == "border":
         return float(_border_sky(image.ravel()[border_pixels(image.shape)][None])[0])
     if method == "mesh":
+        from photutils.background import Background2D, MedianBackground
+
         mask = _galaxy_mask(image.shape) | ~np.isfinite(image)
         box = max(image.shape[0] // 4, 4)
         with warnings.catch_warnings():
@@ -139,6 +141,8 @@ def measure_centroid(image, search_radius):
     x, y : float
         Pixel coordinates (0-based), or NaN when there is no positive flux.
     """
+    from photutils.centroids import centroid_com
+
     ny, nx = image.shape
     yy, xx = np.mgrid[:ny, :nx]
     near = (xx - (nx - 1) / 2) ** 2 + (yy - (ny - 1) / 2) ** 2 <= search_radius**2

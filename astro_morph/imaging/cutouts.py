@@ -8,7 +8,6 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.nddata import Cutout2D
 from astropy.table import QTable
-from reproject import reproject_exact
 from tqdm.auto import tqdm
 
 from astro_morph.catalogs.positions import parse_positions
@@ -19,6 +18,7 @@ from astro_morph.imaging.grid import local_pixel_area, parse_pixel_scale, parse_
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource
 from astro_morph.surveys.info import DEFAULT_PIXEL_SCALE, SurveyInfo
+from astro_morph.utils.files import atomic_path
 from astro_morph.utils.provenance import provenance
 from astro_morph.utils.wcs import tan_wcs
 
@@ -111,14 +111,18 @@ class Cutouts:
                        "flags": self.flags})
 
     def write(self, path, *, overwrite=False):
-        """Write to one FITS file: an (N, n_bands, H, W) cube and a table of positions."""
+        """Write to one FITS file: an (N, n_bands, H, W) cube and a table of positions.
+
+        The file appears whole or not at all (written beside it, then renamed).
+        """
         primary = fits.PrimaryHDU(np.moveaxis(self.data, -1, 1))
         primary.header["BANDS"] = ("".join(self.bands), "band of each plane, in order")
         primary.header["PIXSCALE"] = (self.pixel_scale.to_value(u.arcsec / u.pixel),
                                       "[arcsec/pixel] cutout pixel scale")
         primary.header["SURVEY"] = (self.survey.key, "survey key (astro_morph.SURVEYS)")
         table = fits.BinTableHDU(self.to_table(), name="POSITIONS")
-        fits.HDUList([primary, table]).writeto(path, overwrite=overwrite)
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            fits.HDUList([primary, table]).writeto(tmp)
 
 
 def _footprint_message(image, coord, band):
@@ -134,6 +138,8 @@ def _footprint_message(image, coord, band):
 
 def _resample(image, coord, grid, size, scale_arcsec):
     """Reproject one image onto ``grid``, conserving flux; return (stamp, coverage)."""
+    from reproject import reproject_exact  # on first use: a light import
+
     native_area = local_pixel_area(image.wcs, coord)
     # Side of a native cutout that surely contains the rotated output grid.
     side = int(np.ceil(size * scale_arcsec / np.sqrt(native_area) * 1.5)) + 6

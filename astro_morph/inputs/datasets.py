@@ -157,7 +157,7 @@ def file_dataset(paths, labels, preprocessing, *, batch_size=32, shuffle=True, s
     The first pass decodes, crops and resizes the files on ``parallel``
     threads (default: tf.data's autotuning), JPEGs only inside their crop
     window; the pixels are exactly those of `decode_images` and
-    `~astro_morph.models.Preprocessing.load`. Later epochs read the decoded
+    `~astro_morph.inputs.Preprocessing.read_crop`. Later epochs read the decoded
     images from the cache (memory, or a file when ``cache`` is a path: for
     sets larger than memory), shuffled and prefetched.
 
@@ -165,7 +165,7 @@ def file_dataset(paths, labels, preprocessing, *, batch_size=32, shuffle=True, s
     ----------
     paths : sequence of str
     labels : sequence of int, optional
-    preprocessing : `~astro_morph.models.Preprocessing`
+    preprocessing : `~astro_morph.inputs.Preprocessing`
     batch_size : int
     shuffle : bool
     seed : int

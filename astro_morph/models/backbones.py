@@ -37,7 +37,7 @@ class Backbone:
         Whether ``weights="imagenet"`` exists for it.
     weights_files : tuple of str
         Names of its ImageNet no-top weights files, looked for in a weights folder
-        (see `imagenet_weights`): Keras' own download name first.
+        (see ``imagenet_weights``): Keras' own download name first.
     """
 
     name: str

@@ -161,7 +161,7 @@ class MorphologyClassifier(HyperParameters):
         Parameters
         ----------
         X : array, str, Table, SkyCoord or Cutouts
-            Anything `~astro_morph.models.prepare_images` reads: an image batch,
+            Anything `~astro_morph.inputs.prepare_images` reads: an image batch,
             a labels CSV (``filename,label``) or class folders, positions with
             a ``source``...
         y : sequence, `~astropy.table.Table` or array, optional

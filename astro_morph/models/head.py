@@ -45,7 +45,7 @@ def frozen_features(model, images, *, views=1, batch_size=64):
     Parameters
     ----------
     model : `keras.Model`
-        A network of `~astro_morph.models.network.build_network` whose backbone is
+        A network of ``build_network`` whose backbone is
         frozen (its batch normalisations then run on their stored statistics).
     images : `~numpy.ndarray`
         (N, S, S, 3) network inputs in [0, 1].

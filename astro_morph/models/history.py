@@ -1,7 +1,7 @@
 """Training curves of a classifier, as a PNG."""
 
 from astro_morph.exceptions import InputError
-from astro_morph.utils.plotting import figure
+from astro_morph.utils.plotting import figure, save_figure
 
 __all__ = ["plot_history"]
 
@@ -27,5 +27,5 @@ def plot_history(history, path):
         ax.set(xlabel="epoch", ylabel=key)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path

@@ -189,7 +189,7 @@ def embed(self, X, *, source=None, framing=None, batch_size=256):
     (with ``tta``), projected onto the directions fitted on the training
     galaxies (`fit_embedding`; stored in the model file) and L2-normalised,
     so that the dot product of two rows is their cosine similarity. See
-    `astro_morph.models.embedding` and `~astro_morph.SimilarityIndex`.
+    ``astro_morph.models.embedding`` and `~astro_morph.SimilarityIndex`.
 
     Parameters
     ----------

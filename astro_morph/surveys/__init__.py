@@ -4,7 +4,7 @@ The mock survey needs GalSim, which loads on first use of `MockSurvey`.
 """
 
 from astro_morph.surveys.archive import EmptyResultError, NetworkError, conf
-from astro_morph.surveys.base import ImageSource
+from astro_morph.surveys.base import BandImage, ImageSource
 from astro_morph.surveys.des import DES
 from astro_morph.surveys.fits import FITSImageSource, parse_image_input
 from astro_morph.surveys.info import SURVEYS, SurveyInfo, get_survey
@@ -12,7 +12,7 @@ from astro_morph.surveys.legacy import LegacySurvey
 from astro_morph.surveys.sdss import SDSS, galaxy_zoo_labels
 from astro_morph.utils.lazy import lazy_namespace
 
-__all__ = ["ImageSource", "FITSImageSource", "parse_image_input", "SDSS", "DES",
+__all__ = ["ImageSource", "BandImage", "FITSImageSource", "parse_image_input", "SDSS", "DES",
            "LegacySurvey", "galaxy_zoo_labels", "SurveyInfo", "SURVEYS", "get_survey",
            "MockSurvey", "conf", "NetworkError", "EmptyResultError"]
 

@@ -51,7 +51,7 @@ class SurveyInfo:
     psf_fwhm : `~astropy.units.Quantity`
         Typical seeing, for documentation and the mock survey.
     rgb_bands : tuple of str
-        The three bands that become blue, green, red in `bands_to_rgb`.
+        The three bands that become blue, green, red in `~astro_morph.bands_to_rgb`.
     rgb_weights : dict
         Multiplicative weight of each band in the colour image, chosen so that
         every survey's colour images look like the SDSS SkyServer JPEGs.

@@ -20,6 +20,7 @@ from astropy.table import QTable
 from astro_morph.exceptions import InputError
 from astro_morph.surveys.fits import FITSImageSource
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT, get_survey
+from astro_morph.utils.files import atomic_path
 from astro_morph.utils.provenance import provenance
 from astro_morph.utils.wcs import tan_wcs
 
@@ -281,8 +282,10 @@ class MockSurvey:
             images = {}
             for band, hdu in self.hdus(survey).items():
                 images[band] = os.path.join(directory, f"mock_{survey}_{band}.fits")
-                hdu.writeto(images[band], overwrite=overwrite)
+                with atomic_path(images[band], overwrite=overwrite) as tmp:
+                    hdu.writeto(tmp)
             catalog = os.path.join(directory, f"mock_{survey}_catalog.ecsv")
-            self.catalog(survey).write(catalog, overwrite=overwrite)
+            with atomic_path(catalog, overwrite=overwrite) as tmp:
+                self.catalog(survey).write(tmp, format="ascii.ecsv")
             paths[survey] = {"images": images, "catalog": catalog}
         return paths

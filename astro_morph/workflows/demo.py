@@ -101,7 +101,7 @@ def _mock_overlap(output_dir, n_galaxies, seed, progress, written):
         os.path.join(output_dir, "mosaic.png"), row_labels=["SDSS-like", "DES-like"],
         titles=titles, columns=12)
     written["matched"] = os.path.join(output_dir, "matched.ecsv")
-    matched.write(written["matched"], overwrite=True)
+    write_table(matched, written["matched"], overwrite=True)
     return mock, sources, matched
 
 
@@ -292,7 +292,7 @@ def run_demo(*, output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=
     output_dir : str
         Folder for the products (created).
     n_galaxies : int
-        Number of mock galaxies (at least `MIN_GALAXIES`).
+        Number of mock galaxies (at least ``MIN_GALAXIES``).
     seed : int
         Random seed of the mock survey, the splits and the training.
     progress : bool
