@@ -54,7 +54,7 @@ _LAZY = {
     "MorphologyClassifier": "astro_morph.models.classifier",
     "FeatureClassifier": "astro_morph.models.baseline",
     "classify": "astro_morph.classification.classify",
-    "classify_catalog": "astro_morph.classification.catalog",
+    "classify_catalog": "astro_morph.classification.catalog_file",
     "embed_catalog": "astro_morph.classification.embed",
     "SimilarityIndex": "astro_morph.similarity.index",
     "evaluate": "astro_morph.evaluation.metrics",

@@ -12,7 +12,7 @@ On the GZ1 training part (benchmarks/realdata.py, 85% to train and 15% to valida
 - cached: the backbone's features of each image (1 view, the default of
   ``feature_views``) or of the image and augmented draws of it (more views) are
   computed once and the head trains on them until the validation loss stops
-  improving (`astro_morph.models.head`).
+  improving (`astro_morph.models.head_stage`).
 
 Prints the wall time and the validation accuracy and loss of each, and the ratio of
 each cached variant's time to the loop's. The default is the backbone and size of
@@ -40,7 +40,7 @@ from sklearn.model_selection import train_test_split
 from astro_morph.catalogs import CLASSES, Schema
 from astro_morph.inputs import Preprocessing
 from astro_morph.models.callbacks import layer_groups, set_trainable_groups
-from astro_morph.models.head import fit_head_on_features
+from astro_morph.models.head_stage import fit_head_on_features
 from astro_morph.models.network import build_network
 from astro_morph.models.votes import compile_kwargs
 

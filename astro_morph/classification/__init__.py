@@ -5,7 +5,7 @@
 run. All three run on one catalogue runner (``astro_morph.classification.runner``).
 """
 
-from astro_morph.classification.catalog import classify_catalog
+from astro_morph.classification.catalog_file import classify_catalog
 from astro_morph.classification.classify import classify
 from astro_morph.classification.embed import embed_catalog
 

@@ -1,7 +1,7 @@
 """Embeddings of a whole catalogue into a file, on the catalogue runner."""
 
 from astro_morph.catalogs.tableio import read_table
-from astro_morph.classification.catalog import (
+from astro_morph.classification.catalog_file import (
     catalog_fingerprint,
     check_out,
     read_catalog,

@@ -5,7 +5,6 @@ from astro_morph.imaging.background import (
     measure_centroid,
     subtract_background,
 )
-from astro_morph.imaging.batch import resample_batch
 from astro_morph.imaging.cutouts import (
     CUTOUT_FLAGS,
     RESAMPLING,
@@ -13,6 +12,7 @@ from astro_morph.imaging.cutouts import (
     Cutouts,
     make_cutouts,
 )
+from astro_morph.imaging.resample import resample_batch
 from astro_morph.imaging.rgb import RGB_Q, RGB_STRETCH, bands_to_rgb
 
 __all__ = ["make_cutouts", "Cutouts", "CutoutGrids", "CUTOUT_FLAGS", "RESAMPLING",

@@ -7,10 +7,10 @@ through tf.data for training. The modules that need TensorFlow load on
 first use.
 """
 
-from astro_morph.inputs.files import read_labels_csv, read_votes_csv
 from astro_morph.inputs.framing import Framing
-from astro_morph.inputs.labels import encode_labels
+from astro_morph.inputs.image_files import read_labels_csv, read_votes_csv
 from astro_morph.inputs.preprocessing import Preprocessing
+from astro_morph.inputs.targets import encode_labels
 from astro_morph.utils.lazy import lazy_namespace
 
 __all__ = ["Framing", "Preprocessing", "prepare_images", "read_labels_csv", "read_votes_csv",

@@ -14,11 +14,11 @@ from astropy.table import Table
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.background import border_pixels
-from astro_morph.imaging.cutouts import Cutouts, make_cutouts
+from astro_morph.imaging.cutouts import Cutouts, cutouts_at
 from astro_morph.imaging.rgb import bands_to_rgb
 from astro_morph.inputs.datasets import decode_images
-from astro_morph.inputs.files import image_files, is_image_path
 from astro_morph.inputs.framing import Framing
+from astro_morph.inputs.image_files import image_files, is_image_path
 from astro_morph.surveys.base import ImageSource
 
 __all__ = ["prepare_images", "cutout_inputs", "check_image_batch", "load_image_files"]
@@ -110,8 +110,8 @@ def cutout_inputs(source, coords, fields, framing, preprocessing, *, on_error="f
     pixels = _used_pixels(framing, preprocessing)
     for field in np.unique(fields):
         rows = np.flatnonzero(fields == field)
-        cutouts = make_cutouts(source, coords[rows], on_error=on_error, pixels=pixels,
-                               **framing.cutout_kwargs(field))
+        cutouts = cutouts_at(source, coords[rows], on_error=on_error, pixels=pixels,
+                             **framing.cutout_kwargs(field))
         images[rows] = _cutout_images(cutouts, preprocessing)
         flags[rows] = cutouts.flags
     return images, flags

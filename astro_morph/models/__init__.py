@@ -7,7 +7,7 @@ from astro_morph.models.backbones import BACKBONES, Backbone, get_backbone
 from astro_morph.models.baseline import FEATURE_NAMES, FeatureClassifier, morphology_features
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.classifier import MorphologyClassifier
-from astro_morph.models.head import fit_head_on_features, frozen_features
+from astro_morph.models.head_stage import fit_head_on_features, frozen_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.network import build_network
 from astro_morph.models.votes import DirichletMultinomial, LogConcentration

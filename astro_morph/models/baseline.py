@@ -17,8 +17,8 @@ from astro_morph.catalogs.labels import CLASSES, predicted_index
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import Framing, parse_framing
 from astro_morph.inputs.images import check_image_batch, prepare_images
-from astro_morph.inputs.labels import training_labels
 from astro_morph.inputs.preprocessing import Preprocessing
+from astro_morph.inputs.targets import training_labels
 from astro_morph.models.params import HyperParameters
 
 __all__ = ["FEATURE_NAMES", "morphology_features", "FeatureClassifier"]

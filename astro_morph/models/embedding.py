@@ -1,6 +1,6 @@
 """Embeddings: a few numbers per galaxy whose cosine similarity says "looks alike".
 
-The network's pooled features (`~astro_morph.models.head.frozen_features`) are
+The network's pooled features (`~astro_morph.models.head_stage.frozen_features`) are
 averaged over the 8 rotations/flips of each image (a galaxy and its rotated
 copy get the same embedding), projected onto a few directions and
 L2-normalised. The directions are fitted once, on the training galaxies, and
@@ -23,7 +23,7 @@ import numpy as np
 
 from astro_morph.exceptions import InputError
 from astro_morph.models.calibration import dihedral_views
-from astro_morph.models.head import feature_extractor
+from astro_morph.models.head_stage import feature_extractor
 from astro_morph.utils.fingerprint import fingerprint
 
 __all__ = ["EMBEDDING_SIZE", "embed_images", "fit_projection", "set_projection",

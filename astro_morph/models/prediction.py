@@ -20,7 +20,7 @@ from astro_morph.models.embedding import (
     embed_images,
     set_projection,
 )
-from astro_morph.models.head import frozen_features
+from astro_morph.models.head_stage import frozen_features
 from astro_morph.models.network import predict_logits
 
 __all__ = ["network_inputs", "predict_views", "predict_votes", "predict_proba", "predict",

@@ -23,15 +23,15 @@ from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import CUTOUT_FLAGS, Cutouts
 from astro_morph.inputs.framing import Framing, parse_framing
 from astro_morph.inputs.images import prepare_images
-from astro_morph.inputs.labels import sample_weights, training_votes
 from astro_morph.inputs.preprocessing import Preprocessing
+from astro_morph.inputs.targets import sample_weights, training_votes
 from astro_morph.logger import log
 from astro_morph.models.backbones import get_backbone, imagenet_weights
 from astro_morph.models.calibration import fit_temperature
 from astro_morph.models.callbacks import ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.checkpoint import TrainingCheckpoint, training_fingerprint
 from astro_morph.models.embedding import set_projection
-from astro_morph.models.head import fit_head_on_features
+from astro_morph.models.head_stage import fit_head_on_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
 from astro_morph.models.network import build_network, predict_logits

@@ -15,9 +15,9 @@ from astropy import config as _config
 from astropy.io import fits
 from astropy.utils.data import clear_download_cache, download_file, is_url_in_cache
 
-from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import AstroMorphError, FootprintError, MissingDependencyError
 from astro_morph.logger import log
+from astro_morph.surveys.base import each_position, position_key
 
 __all__ = ["conf", "Conf", "NetworkError", "EmptyResultError", "IncompleteFileError",
            "with_retries", "cached_download", "is_complete_fits", "require", "CutoutService"]
@@ -191,8 +191,8 @@ class CutoutService:
         self.check_bands((band,))
         cache = self.__dict__.setdefault("_fetched", {})
         images = []
-        for coord in parse_positions(coords):
-            key = (f"{coord.ra.deg:.6f}", f"{coord.dec.deg:+.6f}", band)
+        for coord in each_position(coords):
+            key = (position_key(coord), band)
             if key not in cache:
                 cache[key] = self._fetch(coord, band)
             images.append(cache[key])

@@ -8,7 +8,24 @@ from astropy.wcs import WCS
 from astro_morph.exceptions import InputError
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT, get_survey
 
-__all__ = ["BandImage", "ImageSource"]
+__all__ = ["BandImage", "ImageSource", "position_key", "each_position"]
+
+
+def position_key(coord):
+    """The one cache key of a position: RA and Dec in degrees to 6 decimals (0.004").
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> position_key(SkyCoord(27.9520417, 0.2635278, unit="deg"))
+    '27.952042,+0.263528'
+    """
+    return f"{coord.ra.deg:.6f},{coord.dec.deg:+.6f}"
+
+
+def each_position(coords):
+    """The positions of a parsed `~astropy.coordinates.SkyCoord`, scalar or not, one by one."""
+    return coords.reshape((1,)) if coords.isscalar else coords
 
 
 @dataclass
@@ -81,11 +98,16 @@ class ImageSource:
         return bands
 
     def images_for(self, band, coords):
-        """Return the `BandImage` objects in ``band`` that may cover ``coords``."""
+        """Return the `BandImage` objects in ``band`` that may cover ``coords``.
+
+        ``coords`` is a `~astropy.coordinates.SkyCoord` (scalar or not), already
+        parsed by the entry point (`~astro_morph.make_cutouts`).
+        """
         raise NotImplementedError
 
     def prefetch(self, coords, bands):
-        """Prepare for cutting ``coords`` in ``bands`` (called once per batch).
+        """Prepare for cutting ``coords`` (a `~astropy.coordinates.SkyCoord`) in ``bands``
+        (called once per batch).
 
         `~astro_morph.make_cutouts` calls this before cutting galaxy by galaxy,
         so that archive sources can look up many positions in one request.

@@ -20,7 +20,7 @@ from astro_morph.surveys.archive import (
     require,
     with_retries,
 )
-from astro_morph.surveys.base import BandImage, ImageSource
+from astro_morph.surveys.base import BandImage, ImageSource, each_position, position_key
 from astro_morph.surveys.fits import parse_image_input
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT
 from astro_morph.utils.files import read_json, update_json
@@ -98,10 +98,6 @@ class SDSS(ImageSource):
         os.makedirs(folder, exist_ok=True)
         return os.path.join(folder, f"sdss_dr{self.data_release}_fields.json")
 
-    @staticmethod
-    def _key(coord):
-        return f"{coord.ra.deg:.5f},{coord.dec.deg:+.5f}"
-
     def _load_index(self):
         return read_json(self._index_path, {})
 
@@ -113,18 +109,22 @@ class SDSS(ImageSource):
         fields : `~astropy.table.Table`
             One row per distinct frame.
         """
-        coords = parse_positions(positions)
+        return self._fields(parse_positions(positions))
+
+    def _fields(self, coords):
+        """`fields_for` of a parsed SkyCoord."""
+        coords = each_position(coords)
         index = self._load_index()
-        missing = [c for c in coords if self._key(c) not in index]
+        missing = [c for c in coords if position_key(c) not in index]
         if missing:
             if conf.offline:
                 raise NetworkError(
                     f"{_SERVICE}: offline mode, and the frames of {_describe(missing)} were "
                     "never looked up; set astro_morph.surveys.conf.offline = False once.")
-            found = self._query_fields(parse_positions(_stack(missing)))
+            found = self._query_fields(_stack(missing))
             # Merged under a lock: ranks filling one cache keep each other's entries.
             index = update_json(self._index_path, found)
-        rows = {tuple(index[self._key(c)]) for c in coords if index.get(self._key(c))}
+        rows = {tuple(index[position_key(c)]) for c in coords if index.get(position_key(c))}
         if not rows:
             raise EmptyResultError(f"{_SERVICE} has no imaging of {_describe(coords)} (no "
                                    f"primary object within {self.radius}); the positions may "
@@ -137,14 +137,14 @@ class SDSS(ImageSource):
             coords, radius=self.radius, photoobj_fields=["ra", "dec", *_FIELD_KEYS],
             data_release=self.data_release, timeout=float(conf.timeout),
             cache=bool(conf.cache)), _SERVICE, what="frame look-up (query_crossid)")
-        found = {self._key(c): None for c in coords}
+        found = {position_key(c): None for c in coords}
         if table is None:
             return found
         # query_crossid names each input row 'obj_<index>' in its 'name' column.
         for row in table:
             index = int(str(row["name"]).split("_")[-1])
             if 0 <= index < len(coords):
-                found[self._key(coords[index])] = [int(row[k]) for k in _FIELD_KEYS]
+                found[position_key(coords[index])] = [int(row[k]) for k in _FIELD_KEYS]
         return found
 
     # -- frames ----------------------------------------------------------------------
@@ -178,14 +178,14 @@ class SDSS(ImageSource):
         """Look up the frames of all positions in one query (misses are left to
         ``images_for``, which raises `~astro_morph.surveys.EmptyResultError`)."""
         try:
-            self.fields_for(coords)
+            self._fields(coords)
         except EmptyResultError:
             pass
 
     def images_for(self, band, coords):
         """The frames in ``band`` that hold ``coords`` (downloaded once, then cached)."""
         self.check_bands((band,))
-        return [self._frame(row, band) for row in self.fields_for(coords)]
+        return [self._frame(row, band) for row in self._fields(coords)]
 
     def identity(self):
         """The release and bands (frames are immutable archive files)."""

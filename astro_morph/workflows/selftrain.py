@@ -6,8 +6,8 @@ from astropy.table import QTable
 from astro_morph.catalogs.labels import predicted_index
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.images import check_image_batch
-from astro_morph.inputs.labels import encode_labels
 from astro_morph.inputs.preprocessing import Preprocessing
+from astro_morph.inputs.targets import encode_labels
 from astro_morph.logger import log
 from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.utils.provenance import provenance

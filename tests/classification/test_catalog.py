@@ -13,7 +13,7 @@ from astro_morph import (
     classify,
     classify_catalog,
 )
-from astro_morph.classification import catalog as catalog_module
+from astro_morph.classification import catalog_file as catalog_module
 
 from helpers import kill_when
 

@@ -21,8 +21,8 @@ from astro_morph.imaging import (
     measure_centroid,
     resample_batch,
 )
-from astro_morph.imaging.batch import box_average
 from astro_morph.imaging.grid import local_pixel_area
+from astro_morph.imaging.resample import box_average
 from astro_morph.utils.wcs import tan_wcs
 
 POSITION = SkyCoord(27.9520, 0.26352, unit="deg")  # the SN2006bh host, README of shared data
