@@ -60,7 +60,7 @@ _LAZY = {
     "evaluate": "astro_morph.evaluation.metrics",
     "results_table": "astro_morph.evaluation.crosssurvey",
     "evaluate_across_surveys": "astro_morph.evaluation.crosssurvey",
-    "embed_features": "astro_morph.evaluation.embedding",
+    "embed_features": "astro_morph.evaluation.tsne",
     "write_report": "astro_morph.evaluation.report",
     "fine_tune": "astro_morph.workflows.transfer",
     "self_train": "astro_morph.workflows.selftrain",

@@ -42,7 +42,7 @@ from astro_morph.inputs import Preprocessing
 from astro_morph.models.callbacks import layer_groups, set_trainable_groups
 from astro_morph.models.head_stage import fit_head_on_features
 from astro_morph.models.network import build_network
-from astro_morph.models.votes import compile_kwargs
+from astro_morph.models.vote_loss import compile_kwargs
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--backbone", default="mobilenet")

@@ -52,7 +52,7 @@ def worker(out, engine_name):
     import tensorflow as tf
 
     from astro_morph.distributed import init
-    from astro_morph.distributed.training import AllreduceModel
+    from astro_morph.distributed.data_parallel import AllreduceModel
     from astro_morph.models import build_network
 
     engine = init(engine=engine_name)

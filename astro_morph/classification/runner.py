@@ -21,8 +21,8 @@ import shutil
 from astropy.table import Table, vstack
 
 from astro_morph.catalogs.tableio import write_table
+from astro_morph.distributed.data_parallel import shard_indices
 from astro_morph.distributed.runtime import allgather_object, init
-from astro_morph.distributed.training import shard_indices
 from astro_morph.exceptions import DistributedError, InputError
 from astro_morph.logger import log
 from astro_morph.utils.files import read_json, write_json

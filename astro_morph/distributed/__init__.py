@@ -12,6 +12,7 @@ writes the results. The model code elsewhere stays on Keras alone; only
 this package and the input pipeline use TensorFlow directly.
 """
 
+from astro_morph.distributed.data_parallel import DataParallelRun, shard_indices, weights_checksum
 from astro_morph.distributed.engines import (
     BUILD_COMMAND,
     ENGINES,
@@ -29,7 +30,6 @@ from astro_morph.distributed.runtime import (
     rank,
     size,
 )
-from astro_morph.distributed.training import DataParallelRun, shard_indices, weights_checksum
 
 __all__ = ["BUILD_COMMAND", "ENGINES", "HorovodEngine", "TensorFlowEngine", "init",
            "current_engine", "is_root", "rank", "size", "launcher", "require_horovod",

@@ -6,7 +6,6 @@ from astro_morph.evaluation.crosssurvey import (
     results_table,
     survey_agreement,
 )
-from astro_morph.evaluation.embedding import embed_features, plot_embedding
 from astro_morph.evaluation.gallery import (
     save_confident_gallery,
     save_misclassified_gallery,
@@ -26,6 +25,7 @@ from astro_morph.evaluation.similar import (
     save_similarity_gallery,
     write_similarity_report,
 )
+from astro_morph.evaluation.tsne import embed_features, plot_embedding
 from astro_morph.models.history import plot_history
 
 __all__ = ["evaluate", "results_table", "survey_agreement", "accuracy_by_bin",

@@ -6,9 +6,9 @@ import os
 import numpy as np
 
 from astro_morph.catalogs.labels import classes_from_probability, positive_index
-from astro_morph.evaluation.embedding import embed_features, plot_embedding
 from astro_morph.evaluation.gallery import save_confident_gallery, save_misclassified_gallery
 from astro_morph.evaluation.metrics import evaluate, plot_confusion, plot_roc
+from astro_morph.evaluation.tsne import embed_features, plot_embedding
 from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import parse_framing
 from astro_morph.inputs.images import prepare_images

@@ -10,7 +10,7 @@ from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.models.head_stage import fit_head_on_features, frozen_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.network import build_network
-from astro_morph.models.votes import DirichletMultinomial, LogConcentration
+from astro_morph.models.vote_loss import DirichletMultinomial, LogConcentration
 
 __all__ = ["MorphologyClassifier", "FeatureClassifier", "morphology_features", "FEATURE_NAMES",
            "BACKBONES", "Backbone", "get_backbone", "build_network", "GalaxyAugmentation",

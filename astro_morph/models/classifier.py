@@ -3,7 +3,7 @@
 import os
 
 from astro_morph.catalogs.labels import CLASSES
-from astro_morph.distributed.training import DataParallelRun
+from astro_morph.distributed.data_parallel import DataParallelRun
 from astro_morph.exceptions import InputError
 from astro_morph.models import prediction
 from astro_morph.models.io import pretrained_path, read_model_file, write_model_file

@@ -100,7 +100,7 @@ def fit_head_on_features(model, train_x, train_y, val_x, val_y, *, compile_kwarg
     val_x, val_y : `~numpy.ndarray`
         Validation images (one plain view each) and counts, for early stopping.
     compile_kwargs : dict
-        Loss and metrics (``astro_morph.models.votes.compile_kwargs`` of the schema).
+        Loss and metrics (``astro_morph.models.vote_loss.compile_kwargs`` of the schema).
     views : int
         Augmented views of each training image.
     learning_rate, batch_size : float, int

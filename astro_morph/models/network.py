@@ -6,7 +6,7 @@ from keras import layers
 
 from astro_morph.models.augmentation import GalaxyAugmentation
 from astro_morph.models.backbones import get_backbone
-from astro_morph.models.votes import LogConcentration
+from astro_morph.models.vote_loss import LogConcentration
 
 __all__ = ["build_network", "build_network_for_tests", "predict_logits", "apply_head"]
 

@@ -35,7 +35,7 @@ from astro_morph.models.head_stage import fit_head_on_features
 from astro_morph.models.history import plot_history
 from astro_morph.models.io import read_model_file
 from astro_morph.models.network import build_network, predict_logits
-from astro_morph.models.votes import compile_kwargs
+from astro_morph.models.vote_loss import compile_kwargs
 from astro_morph.utils.validate import check_integer, check_number, check_quantity
 
 __all__ = ["train", "OneProcess", "budget_seconds", "check_params", "build_model",

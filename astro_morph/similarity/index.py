@@ -11,7 +11,7 @@ from astro_morph.catalogs.positions import find_coordinate_columns, parse_positi
 from astro_morph.catalogs.tableio import read_table
 from astro_morph.exceptions import InputError
 from astro_morph.similarity.backends import EXACT_BELOW, VectorIndex
-from astro_morph.similarity.files import read_index_file, write_index_file
+from astro_morph.similarity.index_file import read_index_file, write_index_file
 
 __all__ = ["SimilarityIndex"]
 
@@ -212,7 +212,7 @@ class SimilarityIndex:
                             description=f"mean {self._distance_name()} to the {k} nearest "
                                         "neighbours in embedding space")
 
-    # -- persistence: astro_morph.similarity.files ---------------------------------
+    # -- persistence: astro_morph.similarity.index_file ---------------------------------
     def save(self, path, *, overwrite=False):
         """Write the index, its catalogue and the model's fingerprint to one file, atomically.
 

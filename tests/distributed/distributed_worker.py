@@ -17,7 +17,7 @@ def gradient_case(engine):
     import keras
     import tensorflow as tf
 
-    from astro_morph.distributed.training import allreduce_gradients
+    from astro_morph.distributed.data_parallel import allreduce_gradients
 
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="tanh"),

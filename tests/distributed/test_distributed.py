@@ -23,9 +23,9 @@ from astro_morph.distributed import (
     require_horovod,
     shard_indices,
 )
+from astro_morph.distributed.data_parallel import LearningRateWarmup
 from astro_morph.distributed.engines import engine_name
 from astro_morph.distributed.launch import worker_environments
-from astro_morph.distributed.training import LearningRateWarmup
 
 WORKER = pathlib.Path(__file__).with_name("distributed_worker.py")
 

@@ -8,7 +8,7 @@ from astro_morph import MorphologyClassifier
 from astro_morph.catalogs import CLASSES, Schema
 from astro_morph.models.head_stage import fit_head_on_features, frozen_features
 from astro_morph.models.network import build_network
-from astro_morph.models.votes import compile_kwargs
+from astro_morph.models.vote_loss import compile_kwargs
 from tests.helpers import toy_images
 
 

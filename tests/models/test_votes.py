@@ -10,7 +10,7 @@ from astro_morph import InputError, ModelFileError, MorphologyClassifier
 from astro_morph.catalogs import GZ2, Schema
 from astro_morph.models.calibration import fit_temperature
 from astro_morph.models.training import build_model
-from astro_morph.models.votes import DirichletMultinomial, lgamma
+from astro_morph.models.vote_loss import DirichletMultinomial, lgamma
 
 from helpers import TINY, toy_images
 
