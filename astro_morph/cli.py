@@ -127,7 +127,7 @@ def _classify(args):
     table = am.classify_catalog(args.table, source, args.out, classifier=classifier,
                                 prefix=args.prefix, chunk_size=args.chunk_size,
                                 framing=framing, radius_column=args.radius_column,
-                                schema=args.schema, overwrite=args.overwrite)
+                                schema=args.schema, overwrite=args.overwrite, progress=True)
     column = table[args.prefix + "morphology"]
     counts = {name: int(np.sum((column == name) & ~np.ma.getmaskarray(column)))
               for name in classifier.classes_}
@@ -155,7 +155,8 @@ def _similar(args):
                                 "choose another --out, or pass --overwrite to embed this one.")
     else:
         table = am.embed_catalog(args.table, source, embedded, classifier=classifier,
-                                 chunk_size=args.chunk_size, overwrite=args.overwrite)
+                                 chunk_size=args.chunk_size, overwrite=args.overwrite,
+                                 progress=True)
     index = am.SimilarityIndex(table, classifier=classifier)
     queries = list(args.query or [])
     for ra, dec in args.position or []:

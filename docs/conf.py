@@ -46,7 +46,7 @@ nitpick_ignore_regex = [
 # Private base classes that automodapi names under "Bases:" of public classes.
 nitpick_ignore = [("py:class", name) for name in (
     "astro_morph.models.params.HyperParameters", "astro_morph.surveys.archive.CutoutService",
-    "astro_morph.catalogs.votes.VoteCounts")]
+    "astro_morph.catalogs.votes.VoteCounts", "astro_morph.surveys.archive.ArchiveSource")]
 
 
 def _documented_name(target, module):

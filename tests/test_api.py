@@ -69,3 +69,23 @@ def test_public_options_are_keyword_only():
     assert count > 100  # the walk found the API
     assert not offenders, ("options that can be given positionally (put them after *):\n"
                            + "\n".join(offenders))
+
+
+#: What users call first: each documents what it raises and where to go next.
+FIRST_CALLED = ["classify", "classify_catalog", "make_cutouts", "bands_to_rgb", "crossmatch",
+                "MorphologyClassifier", "MorphologyClassifier.fit", "MorphologyClassifier.predict",
+                "MorphologyClassifier.predict_proba", "MorphologyClassifier.save",
+                "MorphologyClassifier.load"]
+
+
+def test_first_called_api_documents_raises_and_see_also():
+    missing = []
+    for name in FIRST_CALLED:
+        obj = astro_morph
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        doc = inspect.getdoc(obj)
+        for section in ("Raises", "See Also"):
+            if f"\n{section}\n{'-' * len(section)}\n" not in doc:
+                missing.append(f"{name}: {section}")
+    assert not missing, missing

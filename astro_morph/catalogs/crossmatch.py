@@ -103,6 +103,17 @@ def crossmatch(left, right, *, max_separation=1 * u.arcsec, join_type="inner",
     Matching is one-to-one: see ``match_one_to_one`` for how a source claimed by
     two targets is resolved (the closest wins, deterministically).
 
+    Raises
+    ------
+    InputError
+        A catalogue without recognisable RA/Dec columns, a ``max_separation``
+        that is not a positive angle, or an unknown ``join_type``.
+
+    See Also
+    --------
+    parse_positions : which RA/Dec columns and units are understood.
+    astro_morph.make_cutouts : cutouts of the matched galaxies.
+
     Examples
     --------
     >>> import astropy.units as u

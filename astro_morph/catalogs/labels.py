@@ -35,12 +35,12 @@ def positive_index(classes):
     return classes.index(POSITIVE_CLASS) if POSITIVE_CLASS in classes else len(classes) - 1
 
 
-def classes_from_probability(p_positive, *, threshold=THRESHOLD, classes=CLASSES):
+def classes_from_probability(p_spiral, *, threshold=THRESHOLD, classes=CLASSES):
     """Class names from the probability of the positive class (``p >= threshold``).
 
     Parameters
     ----------
-    p_positive : array-like
+    p_spiral : array-like
         Probabilities of the positive class.
     threshold : float
         In [0, 1].
@@ -54,8 +54,8 @@ def classes_from_probability(p_positive, *, threshold=THRESHOLD, classes=CLASSES
     """
     if not 0 <= threshold <= 1:
         raise InputError(f"threshold must be in [0, 1], got {threshold!r}.")
-    p_positive = np.asarray(p_positive, dtype=float)
-    return np.where(p_positive >= threshold, classes[-1], classes[0])
+    p_spiral = np.asarray(p_spiral, dtype=float)
+    return np.where(p_spiral >= threshold, classes[-1], classes[0])
 
 
 def predicted_index(proba, classes):

@@ -36,7 +36,7 @@ def catalog_fingerprint(coords, fields, classifier, source, options):
 
 def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_size=10_000,
                      framing=None, radius_column=None, batch_size=256, schema=None,
-                     overwrite=False, progress=True, distributed=False):
+                     overwrite=False, progress=False, distributed=False):
     """Classify a catalog into a file, chunk by chunk, resuming an interrupted run.
 
     Each chunk of rows is classified and written atomically into the folder
@@ -69,7 +69,8 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
         different inputs is never reused: it must be removed by hand (the
         error names it), so that no finished work is discarded silently.
     progress : bool
-        Log each chunk as it finishes.
+        Log each chunk as it finishes (default False, as everywhere in astro_morph;
+        ``astro-morph classify`` turns it on).
     distributed : bool
         Under a launcher (``horovodrun -np N python script.py``, or
         ``python -m astro_morph.distributed.launch -np N python script.py``), the
@@ -82,6 +83,21 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     -------
     table : `~astropy.table.QTable`
         What was written to ``out``.
+
+    Raises
+    ------
+    InputError
+        As `~astro_morph.classify`, and an ``out`` that exists (without
+        ``overwrite``), has no table format or whose folder is missing; a
+        partial folder left by another catalogue or model.
+    DistributedError
+        With ``distributed=True``: no launcher, or a rank that failed (the
+        chunks already written are kept).
+
+    See Also
+    --------
+    astro_morph.classify : in memory, for catalogues that fit.
+    astro_morph.read_table : read the result back with its units and ``meta``.
 
     Examples
     --------

@@ -111,6 +111,21 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
         schema as JSON), ``AMDATE``, ``AMVERS``: short so that FITS headers
         keep them).
 
+    Raises
+    ------
+    InputError
+        A table without RA/Dec columns (or with repeated galaxies), a source that
+        is not an image source of a known survey with its colour bands, a
+        classifier that is not fitted, or a bad option.
+    DistributedError
+        With ``distributed=True``: no launcher, or a rank that failed.
+
+    See Also
+    --------
+    classify_catalog : the same into a file, for catalogues of any size, resumable.
+    astro_morph.MorphologyClassifier.predict_votes : the vote columns of images.
+    astro_morph.embed_catalog : embeddings instead of morphology columns.
+
     Examples
     --------
     >>> from astro_morph import MockSurvey

@@ -16,7 +16,7 @@ __all__ = ["embed_catalog"]
 
 
 def embed_catalog(table, source, out, *, classifier=None, chunk_size=10_000, framing=None,
-                  radius_column=None, batch_size=256, overwrite=False, progress=True,
+                  radius_column=None, batch_size=256, overwrite=False, progress=False,
                   distributed=False):
     """Write the embedding of every galaxy of a catalogue, chunk by chunk, resumably.
 

@@ -41,12 +41,13 @@ def results_table(results, *, positive=POSITIVE_CLASS):
     return table
 
 
-def survey_agreement(p_first, p_second, *, names=("SDSS", "DES"), threshold=THRESHOLD):
+def survey_agreement(p_spiral_first, p_spiral_second, *, names=("SDSS", "DES"),
+                     threshold=THRESHOLD):
     """How often one model gives the same class to two surveys' images of each galaxy.
 
     Parameters
     ----------
-    p_first, p_second : sequence of float
+    p_spiral_first, p_spiral_second : sequence of float
         ``p_spiral`` of the same galaxies, in the same order, from each survey.
     names : tuple of str
         The two surveys.
@@ -67,8 +68,8 @@ def survey_agreement(p_first, p_second, *, names=("SDSS", "DES"), threshold=THRE
     0.75
     """
     check_probability("threshold", threshold)
-    first = np.asarray(p_first, dtype=float)
-    second = np.asarray(p_second, dtype=float)
+    first = np.asarray(p_spiral_first, dtype=float)
+    second = np.asarray(p_spiral_second, dtype=float)
     if first.shape != second.shape or first.ndim != 1 or len(first) < 2:
         raise InputError("survey_agreement needs two 1-d p_spiral arrays of the same galaxies "
                          f"(at least 2); got shapes {first.shape} and {second.shape}.")

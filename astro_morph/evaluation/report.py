@@ -22,13 +22,13 @@ __all__ = ["Report", "write_report"]
 class Report:
     """Collect text, tables and PNG figures, then write them as one HTML page.
 
-    Figures are files inside ``folder`` (their links are relative, so the
+    Figures are files inside ``output_dir`` (their links are relative, so the
     folder can be moved or shared as a whole); `write` refuses to produce a
     page with a missing figure.
 
     Parameters
     ----------
-    folder : str
+    output_dir : str
         Folder of the page and its figures (created).
     title : str
         Title of the page.
@@ -44,16 +44,16 @@ class Report:
     'report.html'
     """
 
-    def __init__(self, folder, *, title="astro_morph report"):
-        self.folder = os.fspath(folder)
+    def __init__(self, output_dir, *, title="astro_morph report"):
+        self.output_dir = os.fspath(output_dir)
         self.title = title
         self.sections = []
         self._figures = []
-        os.makedirs(self.folder, exist_ok=True)
+        os.makedirs(self.output_dir, exist_ok=True)
 
     def path(self, filename):
         """Where a figure called ``filename`` goes inside the report folder."""
-        return os.path.join(self.folder, filename)
+        return os.path.join(self.output_dir, filename)
 
     def add_text(self, heading, text):
         """A heading and a paragraph."""
@@ -70,9 +70,9 @@ class Report:
 
     def add_figure(self, heading, path, *, caption=None):
         """A heading and a PNG already written inside the report folder."""
-        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.folder))
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(self.output_dir))
         if relative.startswith(os.pardir):
-            raise InputError(f"figure {path!r} is outside the report folder {self.folder!r}; "
+            raise InputError(f"figure {path!r} is outside the report folder {self.output_dir!r}; "
                              "write it with report.path(filename).")
         note = f"<p>{html.escape(caption)}</p>" if caption else ""
         self._figures.append(relative)

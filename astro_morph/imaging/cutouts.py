@@ -189,6 +189,11 @@ def make_cutouts(source, positions, *, size=64 * u.pixel, pixel_scale=DEFAULT_PI
     InputError
         Bad positions, sizes, scales, bands or options.
 
+    See Also
+    --------
+    bands_to_rgb : colour images of the cutouts.
+    astro_morph.classify : cutouts, colour and the network in one call.
+
     Examples
     --------
     >>> import astropy.units as u

@@ -67,6 +67,17 @@ def bands_to_rgb(cutouts, *, bands=None, survey=None, weights=None, Q=RGB_Q,
     rgb : `~numpy.ndarray`
         float32 images in [0, 1], shape (N, H, W, 3), channels red, green, blue.
 
+    Raises
+    ------
+    InputError
+        Cutouts that lack the survey's colour bands, an array without
+        ``bands=``, a shape that does not match the bands, NaN or infinite
+        pixels, or an unknown survey.
+
+    See Also
+    --------
+    make_cutouts : calibrated cutouts on a common grid.
+
     Examples
     --------
     >>> import numpy as np

@@ -99,6 +99,18 @@ class MorphologyClassifier(HyperParameters):
     verbose : int
         Keras verbosity during `fit` (0 silent, 1 progress bar, 2 one line per epoch).
 
+    Raises
+    ------
+    InputError
+        Bad hyper-parameters, when `fit` checks them (as in scikit-learn, the
+        constructor only stores them).
+
+    See Also
+    --------
+    MorphologyClassifier.pretrained : the shipped model.
+    astro_morph.classify : the classifier's columns added to a catalogue.
+    astro_morph.fine_tune : continue a fitted classifier on another survey.
+
     Examples
     --------
     >>> import numpy as np
@@ -272,7 +284,6 @@ class MorphologyClassifier(HyperParameters):
     predict_votes = prediction.predict_votes
     predict_proba = prediction.predict_proba
     predict = prediction.predict
-    predict_with_spread = prediction.predict_with_spread
     features = prediction.features
     embed = prediction.embed
     fit_embedding = prediction.fit_embedding
@@ -286,6 +297,17 @@ class MorphologyClassifier(HyperParameters):
         temperature, history, the SHA-256 of the weights and any
         ``provenance`` given; ``astro_morph.models.record``) is added to the
         same zip as ``astro_morph.json``.
+
+        Raises
+        ------
+        InputError
+            A classifier that is not fitted.
+        ModelFileError
+            A path that is not a ``.keras`` file, or whose folder does not exist.
+
+        See Also
+        --------
+        load : read it back.
         """
         self.check_fitted()
         return write_model_file(path, self.model_, classifier_record(self, provenance))
@@ -298,6 +320,11 @@ class MorphologyClassifier(HyperParameters):
         ------
         ModelFileError
             Missing, corrupt, truncated, modified or foreign file.
+
+        See Also
+        --------
+        save : write a fitted classifier.
+        pretrained : the model shipped with astro_morph.
         """
         path = os.fspath(path)
         model, config = read_model_file(path)

@@ -8,7 +8,7 @@ from astro_morph.models.augmentation import GalaxyAugmentation
 from astro_morph.models.backbones import get_backbone
 from astro_morph.models.vote_loss import LogConcentration
 
-__all__ = ["build_network", "build_network_for_tests", "predict_logits", "apply_head"]
+__all__ = ["build_network", "predict_logits", "apply_head"]
 
 #: The layers after the pooled features, in order (files before the vote schemas
 #: end at "logits").
@@ -57,11 +57,6 @@ def apply_head(model, features):
         if name in names:
             features = model.get_layer(name)(features)
     return features
-
-
-def build_network_for_tests(backbone_name, input_size):
-    """A network with random weights and no augmentation (for tests and benchmarks)."""
-    return build_network(backbone_name, input_size, 2, weights=None, augment=False)
 
 
 def predict_logits(model, images, batch_size=256):

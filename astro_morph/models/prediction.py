@@ -24,7 +24,7 @@ from astro_morph.models.head_stage import frozen_features
 from astro_morph.models.network import predict_logits
 
 __all__ = ["network_inputs", "predict_views", "predict_votes", "predict_proba", "predict",
-           "predict_with_spread", "features", "embed", "fit_embedding"]
+           "features", "embed", "fit_embedding"]
 
 _OUTSIDE = CUTOUT_FLAGS["outside_footprint"]
 
@@ -51,13 +51,16 @@ def network_inputs(self, X, *, source=None, framing=None, images_dir=None):
     return images, flags
 
 
-def predict_views(self, images, *, block=1024):
+def predict_views(self, images, *, batch_size=1024):
     """Calibrated vote fractions of prepared images over the TTA views.
 
     Parameters
     ----------
     images : `~numpy.ndarray`
         Network inputs, as `network_inputs` returns them.
+    batch_size : int
+        Images whose views go through the network together (bounds memory:
+        8 views each with ``tta``).
 
     Returns
     -------
@@ -72,8 +75,8 @@ def predict_views(self, images, *, block=1024):
     if not len(images):
         return np.zeros((8 if self.tta else 1, 0, self.schema_.n_answers))
     blocks = []
-    for start in range(0, len(images), block):
-        part = images[start:start + block]
+    for start in range(0, len(images), batch_size):
+        part = images[start:start + batch_size]
         views = dihedral_views(part) if self.tta else [part]
         # One predict call over all views: Keras' per-call overhead is paid once.
         outputs = predict_logits(self.model_, np.concatenate(views, axis=0))
@@ -149,22 +152,47 @@ def predict_proba(self, X, *, source=None, framing=None):
     -------
     proba : `~numpy.ndarray`
         (N, n_classes), columns in the order of ``classes_``.
+
+    Raises
+    ------
+    InputError
+        A classifier that is not fitted, or inputs it cannot read (see
+        `network_inputs`).
+
+    See Also
+    --------
+    predict : the most probable class.
+    predict_votes : every answer's vote fraction, for a schema.
+    astro_morph.classify : the same as catalogue columns, with provenance.
     """
     images, _ = self.network_inputs(X, source=source, framing=framing)
     return self.schema_.class_probabilities(self.predict_views(images)).mean(axis=0)
 
 
 def predict(self, X, *, source=None, framing=None):
-    """Predicted class name of each image (``p_spiral >= 0.5`` for two classes)."""
+    """Predicted class name of each image (``p_spiral >= 0.5`` for two classes).
+
+    Parameters
+    ----------
+    X, source, framing
+        As in `network_inputs`.
+
+    Returns
+    -------
+    labels : `~numpy.ndarray` of str
+        One of ``classes_`` per image.
+
+    Raises
+    ------
+    InputError
+        As `predict_proba`.
+
+    See Also
+    --------
+    predict_proba : the calibrated probabilities behind it.
+    """
     proba = self.predict_proba(X, source=source, framing=framing)
     return np.asarray(self.classes_)[predicted_index(proba, self.classes_)]
-
-
-def predict_with_spread(self, X, *, source=None, framing=None):
-    """Mean probabilities, their standard deviation over the TTA views, and flags."""
-    images, flags = self.network_inputs(X, source=source, framing=framing)
-    views = self.schema_.class_probabilities(self.predict_views(images))
-    return views.mean(axis=0), views.std(axis=0), flags
 
 
 def features(self, X, *, source=None, framing=None, batch_size=256):

@@ -321,12 +321,12 @@ class SimilarityIndex:
                              "cut out: see its flag column); query another galaxy.")
         return self.index.vectors(position)
 
-    def rows_at(self, coords, *, match_radius=1 * u.arcsec):
+    def rows_at(self, positions, *, match_radius=1 * u.arcsec):
         """The catalogue row of each position: the nearest galaxy, within ``match_radius``.
 
         Parameters
         ----------
-        coords : `~astropy.coordinates.SkyCoord`
+        positions : `~astropy.coordinates.SkyCoord`
             Positions (an array).
         match_radius : `~astropy.units.Quantity`
             How far from a position its galaxy may lie.
@@ -345,12 +345,12 @@ class SimilarityIndex:
         if self.coords is None:
             raise InputError("this index has no catalogue positions: give table= with RA/Dec "
                              "columns to search by SkyCoord, or query by row.")
-        coords = parse_positions(coords)
+        positions = parse_positions(positions)
         match_radius = _angle("match_radius", match_radius)
-        row, separation, _ = coords.match_to_catalog_sky(self.coords)
+        row, separation, _ = positions.match_to_catalog_sky(self.coords)
         far = separation > match_radius
         if far.any():
-            first = coords[np.flatnonzero(far)[0]]
+            first = positions[np.flatnonzero(far)[0]]
             raise InputError(f"no catalogue galaxy lies within {match_radius} of "
                              f"{first.to_string('hmsdms')} (the nearest is "
                              f"{separation[far][0].to(u.arcsec):.1f} away): check the "

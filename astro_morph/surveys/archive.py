@@ -17,7 +17,7 @@ from astropy.utils.data import clear_download_cache, download_file, is_url_in_ca
 
 from astro_morph.exceptions import AstroMorphError, FootprintError, MissingDependencyError
 from astro_morph.logger import log
-from astro_morph.surveys.base import each_position, position_key
+from astro_morph.surveys.base import ImageSource, each_position, position_key
 
 __all__ = ["conf", "Conf", "NetworkError", "EmptyResultError", "IncompleteFileError",
            "with_retries", "cached_download", "is_complete_fits", "require", "CutoutService"]
@@ -179,15 +179,31 @@ def cached_download(url, service, *, progress=False):
     return with_retries(fetch, service, what=f"download of {url}")
 
 
-class CutoutService:
-    """Mixin of sources that fetch one cutout per position from a web service.
+class ArchiveSource(ImageSource):
+    """What every archive source shares: its survey, the bands asked for, a progress
+    bar per download. Subclasses implement ``images_for`` and ``identity``."""
 
-    Subclasses implement ``_fetch(coord, band)`` returning a `BandImage`;
-    this class keeps them per (position, band), so the bands of a galaxy and
-    repeated calls cost one request each.
+    def __init__(self, survey, *, bands, progress):
+        super().__init__(survey)
+        self.progress = progress
+        self._bands = self.check_bands(bands)
+
+    @property
+    def bands(self):
+        """The bands this source was asked for."""
+        return getattr(self, "_bands", self.survey.bands)
+
+
+class CutoutService(ArchiveSource):
+    """Archive sources that fetch one cutout per position from a web service.
+
+    Subclasses implement ``_fetch(coord, band)`` returning a
+    `~astro_morph.surveys.BandImage`; this class keeps them per (position, band),
+    so the bands of a galaxy and repeated calls cost one request each.
     """
 
-    def _cutouts(self, band, coords):
+    def images_for(self, band, coords):
+        """One image per position in ``band``, fetched once (then kept)."""
         self.check_bands((band,))
         cache = self.__dict__.setdefault("_fetched", {})
         images = []

@@ -13,7 +13,7 @@ from astro_morph.surveys.archive import (
     conf,
     require,
 )
-from astro_morph.surveys.base import BandImage, ImageSource
+from astro_morph.surveys.base import BandImage
 from astro_morph.surveys.fits import parse_image_input
 from astro_morph.utils.wcs import tan_wcs
 
@@ -22,7 +22,7 @@ __all__ = ["DES"]
 _SERVICE = "CDS hips2fits (DES DR2 HiPS)"
 
 
-class DES(CutoutService, ImageSource):
+class DES(CutoutService):
     """DES DR2 g, r, i images around each position, resampled by CDS hips2fits.
 
     For each galaxy one FITS image per band is requested at a north-up TAN
@@ -50,19 +50,12 @@ class DES(CutoutService, ImageSource):
 
     def __init__(self, *, bands="gri", field=120 * u.arcsec, zero_point=30.0, hips=None,
                  progress=False):
-        super().__init__("des")
-        self.progress = progress
-        self._bands = self.check_bands(bands)
+        super().__init__("des", bands=bands, progress=progress)
         self.field = u.Quantity(field, u.arcsec)
         if not 0 < self.field.value <= 3600:
             raise InputError("field must be between 0 and 1 degree.")
         self.zero_point = float(zero_point)
         self.hips = hips or conf.des_hips
-
-    @property
-    def bands(self):
-        """The bands this source was asked for."""
-        return getattr(self, "_bands", self.survey.bands)
 
     def request_url(self, coord, band):
         """The hips2fits URL of ``band`` around ``coord`` (what is downloaded and cached)."""
@@ -86,10 +79,6 @@ class DES(CutoutService, ImageSource):
                                    "may lie outside the DES footprint.")
         label = f"DES DR2 {band} via hips2fits at ({coord.ra.deg:.5f}, {coord.dec.deg:+.5f})"
         return BandImage(data, wcs, band, self.zero_point, label)
-
-    def images_for(self, band, coords):
-        """One image per position in ``band``, fetched once."""
-        return self._cutouts(band, coords)
 
     def identity(self):
         """The HiPS, bands, field and zero point."""

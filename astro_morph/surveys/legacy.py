@@ -14,7 +14,7 @@ from astro_morph.surveys.archive import (
     cached_download,
     conf,
 )
-from astro_morph.surveys.base import BandImage, ImageSource
+from astro_morph.surveys.base import BandImage
 from astro_morph.surveys.fits import parse_image_input
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT
 
@@ -23,7 +23,7 @@ __all__ = ["LegacySurvey"]
 _SERVICE = "Legacy Survey cutout service"
 
 
-class LegacySurvey(CutoutService, ImageSource):
+class LegacySurvey(CutoutService):
     """Legacy Survey coadd cutouts (nanomaggies) around each position.
 
     One request per galaxy returns all bands as a FITS cube
@@ -47,19 +47,12 @@ class LegacySurvey(CutoutService, ImageSource):
     """
 
     def __init__(self, *, bands="grz", field=120 * u.arcsec, layer=None, progress=False):
-        super().__init__("legacy")
-        self.progress = progress
-        self._bands = self.check_bands(bands)
+        super().__init__("legacy", bands=bands, progress=progress)
         self.field = u.Quantity(field, u.arcsec)
         self.layer = layer or conf.legacy_layer
         if not 1 <= self.size <= 512:
             raise InputError(f"field {self.field} is {self.size} pixels; the Legacy Survey "
                              "service cuts at most 512 (about 134 arcsec).")
-
-    @property
-    def bands(self):
-        """The bands this source was asked for."""
-        return getattr(self, "_bands", self.survey.bands)
 
     @property
     def size(self):
@@ -112,10 +105,6 @@ class LegacySurvey(CutoutService, ImageSource):
         label = (f"Legacy Survey {self.layer} {band} at "
                  f"({coord.ra.deg:.5f}, {coord.dec.deg:+.5f})")
         return BandImage(data, wcs, band, NANOMAGGY_ZERO_POINT, label)
-
-    def images_for(self, band, coords):
-        """One cutout per position in ``band`` (all bands come in one request)."""
-        return self._cutouts(band, coords)
 
     def identity(self):
         """The layer, bands and field."""

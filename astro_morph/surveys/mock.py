@@ -268,23 +268,23 @@ class MockSurvey:
         catalog.meta["survey"] = key
         return catalog
 
-    def write(self, directory, *, overwrite=False):
-        """Write every survey's FITS images and ECSV catalog into ``directory``.
+    def write(self, output_dir, *, overwrite=False):
+        """Write every survey's FITS images and ECSV catalog into ``output_dir``.
 
         Returns
         -------
         paths : dict
             ``{survey: {"images": {band: path}, "catalog": path}}``.
         """
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(output_dir, exist_ok=True)
         paths = {}
         for survey in MOCK_SURVEYS:
             images = {}
             for band, hdu in self.hdus(survey).items():
-                images[band] = os.path.join(directory, f"mock_{survey}_{band}.fits")
+                images[band] = os.path.join(output_dir, f"mock_{survey}_{band}.fits")
                 with atomic_path(images[band], overwrite=overwrite) as tmp:
                     hdu.writeto(tmp)
-            catalog = os.path.join(directory, f"mock_{survey}_catalog.ecsv")
+            catalog = os.path.join(output_dir, f"mock_{survey}_catalog.ecsv")
             with atomic_path(catalog, overwrite=overwrite) as tmp:
                 self.catalog(survey).write(tmp, format="ascii.ecsv")
             paths[survey] = {"images": images, "catalog": catalog}

@@ -13,6 +13,7 @@ from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import InputError
 from astro_morph.logger import log
 from astro_morph.surveys.archive import (
+    ArchiveSource,
     EmptyResultError,
     NetworkError,
     cached_download,
@@ -20,7 +21,7 @@ from astro_morph.surveys.archive import (
     require,
     with_retries,
 )
-from astro_morph.surveys.base import BandImage, ImageSource, each_position, position_key
+from astro_morph.surveys.base import BandImage, each_position, position_key
 from astro_morph.surveys.fits import parse_image_input
 from astro_morph.surveys.info import NANOMAGGY_ZERO_POINT
 from astro_morph.utils.files import read_json, update_json
@@ -43,7 +44,7 @@ def _describe(coords):
     return shown + (f" and {len(coords) - 5} more" if len(coords) > 5 else "")
 
 
-class SDSS(ImageSource):
+class SDSS(ArchiveSource):
     """SDSS corrected frames (nanomaggies) around positions, from the SDSS archive.
 
     For each position the frame holding its nearest primary object is found
@@ -77,19 +78,12 @@ class SDSS(ImageSource):
 
     def __init__(self, *, bands="gri", radius=10 * u.arcsec, data_release=None,
                  progress=False):
-        super().__init__("sdss")
-        self._bands = self.check_bands(bands)
+        super().__init__("sdss", bands=bands, progress=progress)
         self.radius = u.Quantity(radius, u.arcsec)
         if not 0 < self.radius.value <= 180:
             raise InputError("radius must be between 0 and 3 arcmin (the SkyServer limit).")
         self.data_release = int(data_release or conf.sdss_release)
-        self.progress = progress
         self._frames = {}
-
-    @property
-    def bands(self):
-        """The bands this source was asked for."""
-        return getattr(self, "_bands", self.survey.bands)
 
     # -- which frames ----------------------------------------------------------------
     @property

@@ -268,7 +268,7 @@ def _sn2006bh(report):
     return result
 
 
-def run_demo(*, output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=True):
+def run_demo(*, output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=False):
     """Run the seed's workflow on a mock SDSS + DES overlap and write an HTML report.
 
     Renders ``n_galaxies`` with GalSim as an SDSS-like and a DES-like survey,
@@ -296,7 +296,8 @@ def run_demo(*, output_dir="astro_morph_demo", n_galaxies=400, seed=0, progress=
     seed : int
         Random seed of the mock survey, the splits and the training.
     progress : bool
-        Show progress bars and per-epoch lines.
+        Show progress bars and per-epoch lines (default False; ``astro-morph
+        demo`` shows them unless ``--quiet``).
 
     Returns
     -------

@@ -12,7 +12,7 @@ from astro_morph import InputError, ModelFileError, MorphologyClassifier, evalua
 from astro_morph.inputs import encode_labels
 from astro_morph.models import BACKBONES, GalaxyAugmentation, ProgressiveUnfreezing, TimeBudget
 from astro_morph.models.calibration import dihedral_views, fit_temperature
-from astro_morph.models.network import build_network_for_tests
+from astro_morph.models.network import build_network
 
 from helpers import large_toy_images
 
@@ -106,7 +106,7 @@ def test_a_model_file_of_a_newer_keras_names_the_upgrade(fitted, tmp_path):
 
 def test_progressive_unfreezing_changes_trainable_layers_on_schedule():
     images, labels = large_toy_images(32)
-    model, backbone = build_network_for_tests("compact", 16)
+    model, backbone = build_network("compact", 16, 2, augment=False)
     callback = ProgressiveUnfreezing(backbone, [(1, 1, 0.5), (2, 4, 1.0)], n_groups=4,
                                      compile_kwargs={"loss": "sparse_categorical_crossentropy"})
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
@@ -124,7 +124,7 @@ def test_unfreezing_reaches_inside_an_applications_backbone():
     # groups must be its own layers (unfreezing "the top quarter" once unfroze all of
     # MobileNet, batch normalisations included, and wrecked the trained head).
     from astro_morph.models.callbacks import layer_groups, set_trainable_groups
-    _, backbone = build_network_for_tests("mobilenet", 32)
+    _, backbone = build_network("mobilenet", 32, 2, augment=False)
     groups = layer_groups(backbone, 4)
     assert len(groups) == 4 and not any(hasattr(layer, "layers")
                                         for group in groups for layer in group)
@@ -171,7 +171,7 @@ def test_time_budget_stops_cleanly():
 
 
 def test_time_budget_anneals_and_composes_with_other_schedules():
-    model = build_network_for_tests("compact", 16)[0]
+    model = build_network("compact", 16, 2, augment=False)[0]
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     budget = TimeBudget(100.0, anneal=True, floor=0.1)
     budget.set_model(model)
@@ -189,7 +189,7 @@ def test_time_budget_anneals_and_composes_with_other_schedules():
 
 
 def test_time_budget_anneals_over_the_epochs_when_they_end_first():
-    model = build_network_for_tests("compact", 16)[0]
+    model = build_network("compact", 16, 2, augment=False)[0]
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     budget = TimeBudget(3600.0, anneal=True, floor=0.02)  # an hour: the epochs end first
     budget.set_model(model)
@@ -233,7 +233,7 @@ def test_evaluate_matches_definitions():
 def test_every_backbone_is_registered_and_builds():
     assert {"xception", "resnet50", "inception_v3", "densenet121", "efficientnet_b0",
             "compact"} <= set(BACKBONES)
-    model, _ = build_network_for_tests("resnet50", 32)
+    model, _ = build_network("resnet50", 32, 2, augment=False)
     assert model.output_shape == (None, 2)
 
 
