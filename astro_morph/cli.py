@@ -13,7 +13,7 @@ from astropy.table import Table
 
 import astro_morph as am
 from astro_morph.exceptions import AstroMorphError
-from astro_morph.utils.files import check_output_path, write_json
+from astro_morph.utils.files import atomic_path, check_output_path, write_json
 
 
 def _demo(args):
@@ -102,7 +102,8 @@ def _evaluate(args):
                    else str(table[name][0]) for name in table.colnames}
             write_json(args.out, row)
         else:
-            am.write_table(table, args.out, overwrite=True)
+            with atomic_path(args.out, overwrite=True) as tmp:  # any format astropy writes
+                table.write(tmp)
     return 0
 
 

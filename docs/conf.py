@@ -43,10 +43,12 @@ nitpick_ignore_regex = [
               r"str|int|float|bool|dict|list|tuple|set|bytes|object|None|type|function|"
               r"generator|any|Exception)"),
 ]
-# Private base classes that automodapi names under "Bases:" of public classes.
+# Private classes that automodapi names by themselves: under "Bases:" of public classes
+# and in the annotation of ``Cutouts.wcs``.
 nitpick_ignore = [("py:class", name) for name in (
     "astro_morph.models.params.HyperParameters", "astro_morph.surveys.archive.CutoutService",
-    "astro_morph.catalogs.votes.VoteCounts", "astro_morph.surveys.archive.ArchiveSource")]
+    "astro_morph.catalogs.votes.VoteCounts", "astro_morph.surveys.archive.ArchiveSource",
+    "astro_morph.imaging.cutouts.CutoutGrids")]
 
 
 def _documented_name(target, module):
@@ -62,9 +64,7 @@ def _documented_name(target, module):
         return None
     parts = rest.split(".")
     try:
-        obj = importlib.import_module(head)
-        for part in parts[:1]:
-            obj = getattr(obj, part)
+        obj = getattr(importlib.import_module(head), parts[0])
     except (ImportError, AttributeError):
         return None
     home = getattr(obj, "__module__", None) or head

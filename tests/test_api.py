@@ -4,8 +4,8 @@ Public means every name in ``astro_morph.__all__`` and in the ``__all__`` of eac
 subpackage. Data come first and positionally (``classify(table, source)``); every
 parameter with a default is an option and must be given by keyword, so that an option
 added or reordered later never silently takes another's value (photutils and
-scikit-learn hold the same rule). Exempt: ``y`` of ``fit(X, y=None)`` (scikit-learn's
-convention), the positions of ``galaxy_zoo_labels`` and methods that keep the signature
+scikit-learn hold the same rule). Exempt: ``y`` (the labels, as in scikit-learn's
+``fit(X, y=None)``), ``positions`` (of ``galaxy_zoo_labels``) and methods that keep the signature
 of a method they override from Keras or scikit-learn (``on_epoch_end(epoch, logs=None)``,
 ``call``, ``get_params``).
 """
@@ -16,9 +16,9 @@ import pkgutil
 
 import astro_morph
 
-#: Data that may stay positional although they have a default: ``y`` of ``fit(X, y=None)``
-#: and the positions of `~astro_morph.surveys.galaxy_zoo_labels`, which ``objids=`` may
-#: replace.
+#: Data that may stay positional although they have a default, wherever they appear:
+#: ``y``, the labels (``fit(X, y=None)``, ``fine_tune``, ``write_report``), and
+#: ``positions`` (`~astro_morph.surveys.galaxy_zoo_labels`, which ``objids=`` may replace).
 POSITIONAL_WITH_DEFAULT = {"y", "positions"}
 
 

@@ -29,9 +29,9 @@ def test_catalog_and_imaging_work_never_imports_tensorflow_keras_or_galsim():
 
 
 def test_crossmatching_loads_no_network_model_selection_or_resampler():
-    """``import astro_morph`` and a crossmatch stay light (issue: 1.5 s on the
-    development machine): scikit-learn's model_selection, reproject and photutils load
-    when a split, an exact cutout or a sky estimate first needs them."""
+    """``import astro_morph`` and a crossmatch stay light (about 1 s on the 2-core
+    development machine, was 2 s): scikit-learn's model_selection, reproject and
+    photutils load when a split, an exact cutout or a sky estimate first needs them."""
     code = ("import sys, astro_morph as am\n"
             "from astropy.table import Table\n"
             "left = Table({'ra': [10.0, 20.0], 'dec': [1.0, 2.0]})\n"

@@ -16,6 +16,7 @@ from astropy.wcs import WCS
 
 from astro_morph import (
     FITSImageSource,
+    InputError,
     bands_to_rgb,
     classify,
     classify_catalog,
@@ -86,5 +87,9 @@ def test_every_survey_classifies_end_to_end(key, tmp_path):
 
 def test_a_source_of_no_survey_is_refused_with_the_fix(tmp_path):
     files = survey_fits(SURVEYS["sdss"], tmp_path)
-    with pytest.raises(Exception, match="give survey= one of"):
+    with pytest.raises(InputError, match="give survey= one of"):
         classify(GALAXIES, FITSImageSource(files))
+    cutouts = make_cutouts(FITSImageSource(files), GALAXIES, size=32)
+    with pytest.raises(InputError, match="no known survey.*give survey= one of"):
+        bands_to_rgb(cutouts)
+    assert bands_to_rgb(cutouts, survey="sdss").shape == (2, 32, 32, 3)

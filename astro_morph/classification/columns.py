@@ -114,7 +114,7 @@ def _columns(classifier, views, flags, bad, votes):
 def cutout_batches(classifier, source, coords, fields, framing, *, batch_size=256):
     """Network inputs of ``coords``, batch by batch: ``(rows, images, flags)``.
 
-    Rows sharing a field are cut together (one make_cutouts call per batch);
+    Rows sharing a field are cut together (one cutouts_at call per batch);
     the next batch is cut out while the caller's network runs on this one
     (NumPy, SciPy and TensorFlow release the interpreter lock), so the
     plumbing overlaps the model.

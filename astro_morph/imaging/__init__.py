@@ -8,13 +8,12 @@ from astro_morph.imaging.background import (
 from astro_morph.imaging.cutouts import (
     CUTOUT_FLAGS,
     RESAMPLING,
-    CutoutGrids,
     Cutouts,
     make_cutouts,
 )
 from astro_morph.imaging.resample import resample_batch
 from astro_morph.imaging.rgb import RGB_Q, RGB_STRETCH, bands_to_rgb
 
-__all__ = ["make_cutouts", "Cutouts", "CutoutGrids", "CUTOUT_FLAGS", "RESAMPLING",
+__all__ = ["make_cutouts", "Cutouts", "CUTOUT_FLAGS", "RESAMPLING",
            "bands_to_rgb", "RGB_Q", "RGB_STRETCH", "estimate_background", "subtract_background",
            "measure_centroid", "resample_batch"]

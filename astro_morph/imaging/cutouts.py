@@ -1,5 +1,6 @@
 """Aligned multi-band cutouts of galaxies on a common north-up grid."""
 
+import inspect
 from dataclasses import KW_ONLY, dataclass, field
 
 import numpy as np
@@ -21,7 +22,6 @@ from astro_morph.utils.provenance import provenance
 from astro_morph.utils.wcs import tan_wcs
 
 __all__ = ["Cutouts", "CutoutGrids", "make_cutouts", "CUTOUT_FLAGS", "RESAMPLING"]
-
 
 
 class CutoutGrids:
@@ -58,7 +58,7 @@ class Cutouts:
         when the images were calibrated.
     positions : `~astropy.coordinates.SkyCoord`
         Centre of each cutout (after recentring, if asked for).
-    wcs : `CutoutGrids`
+    wcs : ``CutoutGrids``
         North-up TAN WCS of each cutout (``wcs[i]``, made on demand).
     flags : `~numpy.ndarray`
         Bitwise OR of `CUTOUT_FLAGS` per cutout (0 = clean).
@@ -204,23 +204,32 @@ def make_cutouts(source, positions, *, size=64 * u.pixel, pixel_scale=DEFAULT_PI
     >>> cutouts.data.shape, cutouts.data.dtype
     ((3, 32, 32, 3), dtype('float32'))
     """
-    return cutouts_at(source, parse_positions(positions), size=size, pixel_scale=pixel_scale,
-                      bands=bands, background=background, recenter=recenter,
-                      max_recenter_shift=max_recenter_shift, on_error=on_error,
-                      max_blank_fraction=max_blank_fraction, resampling=resampling,
-                      pixels=pixels, progress=progress)
+    return _cutouts(source, parse_positions(positions), size=size, pixel_scale=pixel_scale,
+                    bands=bands, background=background, recenter=recenter,
+                    max_recenter_shift=max_recenter_shift, on_error=on_error,
+                    max_blank_fraction=max_blank_fraction, resampling=resampling,
+                    pixels=pixels, progress=progress)
 
 
-def cutouts_at(source, coords, *, size=64 * u.pixel, pixel_scale=DEFAULT_PIXEL_SCALE,
-               bands=None, background="border", recenter=False,
-               max_recenter_shift=3 * u.arcsec, on_error="raise", max_blank_fraction=0.5,
-               resampling="fast", pixels=None, progress=False):
+#: The options of `make_cutouts` and their defaults (its signature is their one source).
+_OPTIONS = {name: parameter.default
+            for name, parameter in inspect.signature(make_cutouts).parameters.items()
+            if parameter.kind is parameter.KEYWORD_ONLY}
+
+
+def cutouts_at(source, coords, **options):
     """`make_cutouts` of positions already parsed (a `~astropy.coordinates.SkyCoord`).
 
     What the package's own callers use once they hold the parsed positions of a
-    catalogue (`~astro_morph.classify` cuts them chunk by chunk); the options
-    are those of `make_cutouts`, checked here.
+    catalogue (`~astro_morph.classify` cuts them chunk by chunk). ``options`` are
+    those of `make_cutouts`, with its defaults.
     """
+    return _cutouts(source, coords, **{**_OPTIONS, **options})
+
+
+def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
+             max_recenter_shift, on_error, max_blank_fraction, resampling, pixels, progress):
+    """The work of `make_cutouts`: options checked, stamps cut, sky subtracted."""
     if not isinstance(source, ImageSource):
         raise InputError(f"source must be an image source such as FITSImageSource({{'g': ..., "
                          f"'r': ..., 'i': ...}}), not {type(source).__name__}.")

@@ -19,8 +19,9 @@ from astro_morph.exceptions import AstroMorphError, FootprintError, MissingDepen
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource, each_position, position_key
 
-__all__ = ["conf", "Conf", "NetworkError", "EmptyResultError", "IncompleteFileError",
-           "with_retries", "cached_download", "is_complete_fits", "require", "CutoutService"]
+__all__ = ["ArchiveSource", "conf", "Conf", "NetworkError", "EmptyResultError",
+           "IncompleteFileError", "with_retries", "cached_download", "is_complete_fits",
+           "require", "CutoutService"]
 
 
 class Conf(_config.ConfigNamespace):

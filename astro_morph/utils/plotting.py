@@ -23,7 +23,8 @@ def save_figure(fig, path, *, dpi=100):
 
     The image is written to a temporary file beside ``path`` and renamed over it,
     so a killed process leaves the previous figure or the new one, never half of
-    one. The format follows the extension of ``path`` (PNG, PDF, SVG...).
+    one. The format follows the extension of ``path`` (PNG, PDF, SVG...; PNG when
+    it has none).
 
     Returns
     -------
@@ -31,5 +32,5 @@ def save_figure(fig, path, *, dpi=100):
     """
     path = os.fspath(path)
     with atomic_path(path, overwrite=True) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=os.path.splitext(path)[1][1:] or None)
+        fig.savefig(tmp, dpi=dpi, format=os.path.splitext(path)[1][1:].lower() or "png")
     return path

@@ -38,12 +38,13 @@ def test_sdss_position_index_is_merged_not_rewritten(tmp_path, monkeypatch):
     pytest.importorskip("astroquery")
     from astro_morph.surveys import SDSS
     from astro_morph.surveys import sdss as sdss_module
+    from astro_morph.surveys.base import position_key
 
     index = tmp_path / "fields.json"
     monkeypatch.setattr(SDSS, "_index_path", str(index), raising=False)
     write_json(index, {"written-by-another-rank": [1, 301, 1, 11]})
     monkeypatch.setattr(SDSS, "_query_fields",
-                        lambda self, coords: {self._key(c): [94, 301, 1, 12] for c in coords})
+                        lambda self, coords: {position_key(c): [94, 301, 1, 12] for c in coords})
     monkeypatch.setattr(sdss_module.conf, "offline", False)
     SDSS().fields_for(SkyCoord(27.952, 0.2635, unit="deg"))
     record = read_json(index)
