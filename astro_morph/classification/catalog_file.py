@@ -20,7 +20,7 @@ from astro_morph.utils.fingerprint import fingerprint
 from astro_morph.utils.validate import check_integer
 
 __all__ = ["classify_catalog", "catalog_fingerprint", "read_catalog", "check_out",
-           "write_catalog"]
+           "run_into_file"]
 
 
 def catalog_fingerprint(coords, fields, classifier, source, options):
@@ -128,13 +128,10 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
         return classification_columns(classifier, source, coords[rows], fields[rows], framing,
                                       batch_size=batch_size, votes=votes)
 
-    def finish(new):
-        write_catalog(base, new, out, prefix=prefix, meta=runner.meta, overwrite=overwrite)
-
-    runner.run(compute, work=out + ".partial", finish=finish, label=out,
-               key=catalog_fingerprint(coords, fields, classifier, source, options),
-               meta=classification_meta(classifier, source, framing, prefix, votes))
-    return read_table(out)
+    return run_into_file(runner, compute, base, out, prefix=prefix,
+                         key=catalog_fingerprint(coords, fields, classifier, source, options),
+                         meta=classification_meta(classifier, source, framing, prefix, votes),
+                         overwrite=overwrite)
 
 
 def read_catalog(table, source, classifier, framing, radius_column, distributed):
@@ -163,9 +160,16 @@ def check_out(out, *, overwrite):
     return out
 
 
-def write_catalog(base, new, out, *, prefix, meta, overwrite):
-    """Add the columns and provenance to the catalog and write ``out``."""
-    for name in new.colnames:
-        base[prefix + name] = new[name]
-    base.meta.update(meta)
-    write_table(base, out, overwrite=overwrite)
+def run_into_file(runner, compute, base, out, *, prefix, key, meta, overwrite):
+    """Run ``compute`` chunk by chunk in ``out + ".partial"`` (resumable under ``key``),
+    then write ``out``: the catalogue ``base`` with the new columns (named with
+    ``prefix``) and ``meta``; return the table written."""
+
+    def finish(new):
+        for name in new.colnames:
+            base[prefix + name] = new[name]
+        base.meta.update(runner.meta)
+        write_table(base, out, overwrite=overwrite)
+
+    runner.run(compute, work=out + ".partial", finish=finish, label=out, key=key, meta=meta)
+    return read_table(out)

@@ -1,11 +1,10 @@
 """Embeddings of a whole catalogue into a file, on the catalogue runner."""
 
-from astro_morph.catalogs.tableio import read_table
 from astro_morph.classification.catalog_file import (
     catalog_fingerprint,
     check_out,
     read_catalog,
-    write_catalog,
+    run_into_file,
 )
 from astro_morph.classification.columns import classification_meta, embedding_columns
 from astro_morph.classification.runner import CatalogRunner
@@ -87,10 +86,6 @@ def embed_catalog(table, source, out, *, classifier=None, chunk_size=10_000, fra
         return embedding_columns(classifier, source, coords[rows], fields[rows], framing,
                                  batch_size=batch_size)
 
-    def finish(new):
-        write_catalog(base, new, out, prefix="", meta=runner.meta, overwrite=overwrite)
-
-    runner.run(compute, work=out + ".partial", finish=finish, label=out,
-               key=catalog_fingerprint(coords, fields, classifier, source, options),
-               meta=meta)
-    return read_table(out)
+    return run_into_file(runner, compute, base, out, prefix="",
+                         key=catalog_fingerprint(coords, fields, classifier, source, options),
+                         meta=meta, overwrite=overwrite)
