@@ -3,13 +3,14 @@
 import warnings
 
 import numpy as np
+from astropy import units as u
 from astropy.stats import SigmaClip
 from astropy.utils.exceptions import AstropyUserWarning
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["estimate_background", "subtract_background", "measure_centroid", "border_pixels",
-           "MAX_BORDER_PIXELS"]
+__all__ = ["estimate_background", "subtract_background", "measure_centroid",
+           "centroid_positions", "border_pixels", "MAX_BORDER_PIXELS"]
 
 BACKGROUND_METHODS = ("border", "mesh")
 
@@ -151,3 +152,57 @@ def measure_centroid(image, search_radius):
         return np.nan, np.nan
     x, y = centroid_com(weights)
     return float(x), float(y)
+
+
+def centroid_positions(stamps, centres, *, scale, background, max_shift):
+    """Sky positions of the flux centroids of stamps cut on north-up grids.
+
+    Measured in the last band (i for g, r, i), after subtracting its sky with
+    ``background`` (when not None).
+
+    Parameters
+    ----------
+    stamps : `~numpy.ndarray`
+        (N, H, W, B) stamps, each north-up and east-left, centred on its centre.
+    centres : `~astropy.coordinates.SkyCoord`
+        (N,) sky positions of the stamps' central points.
+    scale : float
+        Pixel scale of the stamps in arcsec per pixel.
+    background : {'border', 'mesh'} or None
+        Sky estimate to subtract first (see `estimate_background`).
+    max_shift : float
+        Largest accepted distance of the centroid from the centre, in pixels.
+
+    Returns
+    -------
+    positions : `~astropy.coordinates.SkyCoord`
+        (N,) centroids; the centre itself where none was accepted.
+    found : `~numpy.ndarray`
+        (N,) whether a centroid with positive flux lay within ``max_shift``.
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> stamps = np.zeros((1, 33, 33, 1))
+    >>> stamps[0, 16, 14, 0] = 1.0  # two pixels left of the centre: 1 arcsec east
+    >>> moved, found = centroid_positions(stamps, SkyCoord([10.0], [0.0], unit="deg"),
+    ...                                   scale=0.5, background=None, max_shift=4)
+    >>> bool(found[0]), round(float(moved.ra.deg[0] - 10.0) * 3600, 3)
+    (True, 1.0)
+    """
+    size = stamps.shape[1]
+    centre = (size - 1) / 2
+    offsets = np.zeros((len(stamps), 2))
+    found = np.zeros(len(stamps), dtype=bool)
+    for i, stamp in enumerate(stamps):
+        image = stamp[None, :, :, -1:].astype(np.float64)
+        if background:
+            subtract_background(image, method=background)
+        x, y = measure_centroid(image[0, :, :, 0], search_radius=max_shift + 3)
+        if np.isfinite(x) and np.hypot(x - centre, y - centre) <= max_shift:
+            found[i] = True
+            offsets[i] = centre - x, y - centre  # east (x grows to the west), north
+    # Offsets of a few pixels: on the tangent plane and on the sphere they agree to
+    # far below a micro-arcsecond.
+    offsets *= scale
+    return centres.spherical_offsets_by(offsets[:, 0] * u.arcsec, offsets[:, 1] * u.arcsec), found

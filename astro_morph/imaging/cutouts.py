@@ -245,7 +245,8 @@ def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
     bands = source.check_bands(bands)
     scale = parse_pixel_scale(pixel_scale)
     size = parse_size(size, scale)
-    max_shift = parse_size(max_recenter_shift, scale) if recenter else 0
+    max_shift = (parse_size(max_recenter_shift, scale, name="max_recenter_shift", minimum=0)
+                 if recenter else 0)
     if pixels is not None:
         pixels = np.asarray(pixels)
         if pixels.shape != (size, size) or pixels.dtype != bool or not pixels.any():

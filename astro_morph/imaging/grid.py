@@ -8,17 +8,29 @@ from astro_morph.exceptions import InputError
 __all__ = ["parse_size", "parse_pixel_scale", "local_pixel_area"]
 
 
-def parse_size(size, pixel_scale_arcsec):
-    """Cutout side in pixels from an int, a pixel Quantity or an angle Quantity."""
+def parse_size(size, pixel_scale_arcsec, *, name="size", minimum=8):
+    """A length in whole pixels from an int, a pixel Quantity or an angle Quantity.
+
+    ``name`` and ``minimum`` (in pixels) word the check: a cutout side is at
+    least 8 pixels, a recentring shift may be as small as 0.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> parse_size(64 * u.pixel, 0.396), parse_size(3 * u.arcsec, 1.0, minimum=0)
+    (64, 3)
+    """
     if isinstance(size, u.Quantity):
         if size.unit == u.pixel:
             size = size.value
         elif size.unit.physical_type == "angle":
             size = size.to_value(u.arcsec) / pixel_scale_arcsec
         else:
-            raise InputError(f"size must be in pixels or an angle, e.g. 64 * u.pixel, not {size}.")
-    if not np.isscalar(size) or not np.isfinite(size) or int(round(size)) < 8:
-        raise InputError(f"size must be a single value of at least 8 pixels, got {size!r}.")
+            raise InputError(f"{name} must be in pixels or an angle, e.g. 64 * u.pixel, "
+                             f"not {size}.")
+    if not np.isscalar(size) or not np.isfinite(size) or int(round(size)) < minimum:
+        raise InputError(f"{name} must be a single value of at least {minimum} pixels, "
+                         f"got {size!r}.")
     return int(round(size))
 
 

@@ -67,6 +67,31 @@ def test_real_des_cutout_is_centred_on_the_galaxy(resampling, des):
     assert np.hypot(x0 - 31.5, y0 - 31.5) < 3.0
 
 
+def test_recentring_at_coarse_pixels_agrees_between_resamplers(des):
+    # 1"/pixel makes the default 3" shift 3 pixels: below a cutout's 8, and accepted.
+    offset = POSITION.spherical_offsets_by(1.5 * u.arcsec, -1 * u.arcsec)
+    centres = {resampling: make_cutouts(des, SkyCoord([POSITION, offset]), size=32,
+                                        pixel_scale=1 * u.arcsec / u.pixel, recenter=True,
+                                        resampling=resampling)
+               for resampling in RESAMPLING}
+    for cutouts in centres.values():
+        assert cutouts.flags.tolist() == [0, 0]
+        # Both starts move towards the one nucleus: 1.8" apart before, under 0.9" after.
+        assert cutouts.positions[0].separation(cutouts.positions[1]) < 0.9 * u.arcsec
+    assert np.all(centres["fast"].positions.separation(centres["exact"].positions)
+                  < 0.01 * u.arcsec)
+
+
+@pytest.mark.parametrize("resampling", RESAMPLING)
+def test_recentring_without_flux_keeps_the_position(resampling):
+    source, wcs = _flat_source(0.0)
+    position = SkyCoord(150, 2, unit="deg")
+    cutouts = make_cutouts(source, position, size=16, bands="r", background=None,
+                           recenter=True, resampling=resampling)
+    assert cutouts.flag_names(0) == ["recenter_rejected"]
+    assert cutouts.positions[0].separation(position) < 1e-6 * u.arcsec
+
+
 @pytest.mark.parametrize("resampling", RESAMPLING)
 def test_broken_sdss_header_raises_footprint_error(resampling, sn2006bh):
     sdss = FITSImageSource({b: sn2006bh / f"SDSS_{b}.fits" for b in "gri"}, survey="sdss")
@@ -162,6 +187,8 @@ def test_cutouts_write_and_table(mock_survey, tmp_path):
     ({"background": "median"}, "background must be"),
     ({"on_error": "ignore"}, "on_error"),
     ({"max_blank_fraction": 1.5}, "max_blank_fraction"),
+    ({"recenter": True, "max_recenter_shift": 2 * u.kg}, "max_recenter_shift must be in"),
+    ({"recenter": True, "max_recenter_shift": -3 * u.arcsec}, "max_recenter_shift must be a"),
 ])
 def test_bad_options(mock_survey, kwargs, match):
     with pytest.raises(InputError, match=match):
