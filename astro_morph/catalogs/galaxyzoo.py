@@ -105,13 +105,13 @@ def curate_galaxy_zoo(table, *, spiral_threshold=HP_THRESHOLDS["spiral"],
     return curated
 
 
-def split_sets(labels, *, fractions=(0.7, 0.15, 0.15), seed=0,
+def split_sets(y, *, fractions=(0.7, 0.15, 0.15), seed=0,
                names=("train", "validation", "test")):
     """Stratified random split of labelled rows into named sets.
 
     Parameters
     ----------
-    labels : sequence
+    y : sequence
         The class of each row (e.g. ``curated["label"]``).
     fractions : sequence of float
         Fraction of the rows in each set (summing to 1).
@@ -133,22 +133,22 @@ def split_sets(labels, *, fractions=(0.7, 0.15, 0.15), seed=0,
     """
     from sklearn.model_selection import train_test_split  # on first use: a light import
 
-    labels = np.asarray(labels)
+    y = np.asarray(y)
     fractions = np.asarray(fractions, dtype=float)
     if len(fractions) != len(names) or np.any(fractions <= 0) or \
             not np.isclose(fractions.sum(), 1.0):
         raise InputError(f"fractions must be {len(names)} positive numbers summing to 1 "
                          f"(one per set {list(names)}), got {fractions.tolist()}.")
-    split = np.empty(len(labels), dtype=f"U{max(len(n) for n in names)}")
-    rows = np.arange(len(labels))
+    split = np.empty(len(y), dtype=f"U{max(len(n) for n in names)}")
+    rows = np.arange(len(y))
     left = 1.0
     for name, fraction in zip(names[:-1], fractions[:-1]):
         share = fraction / left
         try:
-            taken, rows = train_test_split(rows, train_size=share, stratify=labels[rows],
+            taken, rows = train_test_split(rows, train_size=share, stratify=y[rows],
                                            random_state=seed)
         except ValueError as exc:
-            raise InputError(f"cannot split {len(labels)} rows into {list(names)} with every "
+            raise InputError(f"cannot split {len(y)} rows into {list(names)} with every "
                              f"class in each set: {exc}. Use fewer sets or more galaxies.") \
                 from None
         split[taken] = name

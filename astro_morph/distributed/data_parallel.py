@@ -254,13 +254,13 @@ class DataParallelRun:
         # A checkpoint of another number of ranks holds other shards' history.
         self.identity = {"ranks": self.size}
 
-    def shard(self, images, labels, *others):
-        """This rank's rows of ``images``, ``labels`` (and any further per-row arrays)."""
-        rows = shard_indices(len(labels), self.rank, self.size)
+    def shard(self, images, y, *others):
+        """This rank's rows of ``images``, ``y`` (and any further per-row arrays)."""
+        rows = shard_indices(len(y), self.rank, self.size)
         if not len(rows):
-            raise InputError(f"{len(labels)} images cannot be shared among {self.size} ranks: "
+            raise InputError(f"{len(y)} images cannot be shared among {self.size} ranks: "
                              "give more images or run fewer ranks.")
-        return tuple(array[rows] for array in (images, labels, *others))
+        return tuple(array[rows] for array in (images, y, *others))
 
     def wrap(self, model):
         """The model trained on this rank: the same layers, gradients averaged."""

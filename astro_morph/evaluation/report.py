@@ -169,7 +169,7 @@ def write_report(classifier, X, y=None, *, output_dir="astro_morph_report", sour
     rows = np.random.default_rng(seed).permutation(len(images))[:max_embedded]
     embedding = embed_features(classifier.features(images[rows]),
                                classes_from_probability(p_spiral[rows]),
-                               labels=labels[rows], seed=seed)
+                               y_true=labels[rows], seed=seed)
     report.add_figure("t-SNE of the learned features",
                       plot_embedding(embedding, report.path("tsne.png")),
                       caption=f"silhouette of the predicted classes "

@@ -12,7 +12,7 @@ from astro_morph.utils.provenance import provenance
 __all__ = ["embed_features", "plot_embedding"]
 
 
-def embed_features(features, predicted, *, labels=None, perplexity=30.0, seed=0):
+def embed_features(features, predicted, *, y_true=None, perplexity=30.0, seed=0):
     """Two-dimensional t-SNE of features, with the silhouette score of the classes.
 
     Khan et al. (2019) use the network as a feature extractor and find that
@@ -25,7 +25,7 @@ def embed_features(features, predicted, *, labels=None, perplexity=30.0, seed=0)
         (N, D) features, e.g. `~astro_morph.MorphologyClassifier.features`.
     predicted : sequence of str
         Predicted class of each galaxy.
-    labels : sequence of str, optional
+    y_true : sequence of str, optional
         True class, where known (``""`` or masked for unknown).
     perplexity : float
         t-SNE perplexity (reduced for small sets).
@@ -63,11 +63,11 @@ def embed_features(features, predicted, *, labels=None, perplexity=30.0, seed=0)
               max_iter=1000).fit_transform(features)
     embedding = Table({"x": xy[:, 0], "y": xy[:, 1], "predicted": predicted})
     scores = {"silhouette_predicted": _silhouette(features, predicted)}
-    if labels is not None:
-        labels = np.asarray(np.ma.filled(np.ma.asarray(labels), ""))
-        embedding["label"] = labels
-        known = labels != ""
-        scores["silhouette_label"] = _silhouette(features[known], labels[known])
+    if y_true is not None:
+        y_true = np.asarray(np.ma.filled(np.ma.asarray(y_true), ""))
+        embedding["label"] = y_true
+        known = y_true != ""
+        scores["silhouette_label"] = _silhouette(features[known], y_true[known])
     embedding.meta.update(scores)
     embedding.meta["embedding"] = provenance("embed_features", method="t-SNE",
                                              perplexity=perplexity, seed=seed)

@@ -154,7 +154,7 @@ def measure_centroid(image, search_radius):
     return float(x), float(y)
 
 
-def centroid_positions(stamps, centres, *, scale, background, max_shift):
+def centroid_positions(stamps, centres, *, pixel_scale, background, max_shift):
     """Sky positions of the flux centroids of stamps cut on north-up grids.
 
     Measured in the last band (i for g, r, i), after subtracting its sky with
@@ -166,7 +166,7 @@ def centroid_positions(stamps, centres, *, scale, background, max_shift):
         (N, H, W, B) stamps, each north-up and east-left, centred on its centre.
     centres : `~astropy.coordinates.SkyCoord`
         (N,) sky positions of the stamps' central points.
-    scale : float
+    pixel_scale : float
         Pixel scale of the stamps in arcsec per pixel.
     background : {'border', 'mesh'} or None
         Sky estimate to subtract first (see `estimate_background`).
@@ -186,7 +186,7 @@ def centroid_positions(stamps, centres, *, scale, background, max_shift):
     >>> stamps = np.zeros((1, 33, 33, 1))
     >>> stamps[0, 16, 14, 0] = 1.0  # two pixels left of the centre: 1 arcsec east
     >>> moved, found = centroid_positions(stamps, SkyCoord([10.0], [0.0], unit="deg"),
-    ...                                   scale=0.5, background=None, max_shift=4)
+    ...                                   pixel_scale=0.5, background=None, max_shift=4)
     >>> bool(found[0]), round(float(moved.ra.deg[0] - 10.0) * 3600, 3)
     (True, 1.0)
     """
@@ -204,5 +204,5 @@ def centroid_positions(stamps, centres, *, scale, background, max_shift):
             offsets[i] = centre - x, y - centre  # east (x grows to the west), north
     # Offsets of a few pixels: on the tangent plane and on the sphere they agree to
     # far below a micro-arcsecond.
-    offsets *= scale
+    offsets *= pixel_scale
     return centres.spherical_offsets_by(offsets[:, 0] * u.arcsec, offsets[:, 1] * u.arcsec), found

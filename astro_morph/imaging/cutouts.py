@@ -35,8 +35,8 @@ class CutoutGrids:
     (2, [11.0, 1.0])
     """
 
-    def __init__(self, centres, size, scale_arcsec):
-        self.centres, self.size, self.scale_arcsec = centres, size, scale_arcsec
+    def __init__(self, centres, size, pixel_scale):
+        self.centres, self.size, self.pixel_scale = centres, size, pixel_scale
 
     def __len__(self):
         return len(self.centres)
@@ -44,7 +44,7 @@ class CutoutGrids:
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return tan_wcs(self.centres[index], self.size, self.scale_arcsec)
+        return tan_wcs(self.centres[index], self.size, self.pixel_scale)
 
 
 @dataclass
@@ -243,9 +243,9 @@ def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
     if resampling not in RESAMPLING:
         raise InputError(f"resampling must be one of {RESAMPLING}, not {resampling!r}.")
     bands = source.check_bands(bands)
-    scale = parse_pixel_scale(pixel_scale)
-    size = parse_size(size, scale)
-    max_shift = (parse_size(max_recenter_shift, scale, name="max_recenter_shift", minimum=0)
+    pixel_scale = parse_pixel_scale(pixel_scale)  # arcsec per pixel from here on
+    size = parse_size(size, pixel_scale)
+    max_shift = (parse_size(max_recenter_shift, pixel_scale, name="max_recenter_shift", minimum=0)
                  if recenter else 0)
     if pixels is not None:
         pixels = np.asarray(pixels)
@@ -254,7 +254,7 @@ def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
                              f"one True pixel, got {pixels.dtype} {pixels.shape}.")
     source.prefetch(coords, bands)
     data, flags, centres = cut_stamps(
-        source, coords, bands=bands, size=size, scale=scale,
+        source, coords, bands=bands, size=size, pixel_scale=pixel_scale,
         max_blank_fraction=max_blank_fraction, on_error=on_error, recenter=recenter,
         background=background, max_shift=max_shift, pixels=pixels, resampling=resampling,
         progress=progress)
@@ -265,7 +265,7 @@ def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
         log.warning("%d of %d positions are outside the %s footprint (flagged)",
                     n_bad, len(coords), source.survey.name)
     meta = provenance("make_cutouts", survey=source.survey.key, bands=list(bands), size=size,
-                      pixel_scale_arcsec=scale, background=background, recenter=recenter,
+                      pixel_scale_arcsec=pixel_scale, background=background, recenter=recenter,
                       resampling=_RESAMPLING_NOTE[resampling], flux_unit="nanomaggy")
-    return Cutouts(data, centres, CutoutGrids(centres, size, scale), flags, bands,
-                   scale * u.arcsec / u.pixel, source.survey, meta=meta)
+    return Cutouts(data, centres, CutoutGrids(centres, size, pixel_scale), flags, bands,
+                   pixel_scale * u.arcsec / u.pixel, source.survey, meta=meta)

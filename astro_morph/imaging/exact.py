@@ -17,24 +17,24 @@ from astro_morph.utils.wcs import tan_wcs
 __all__ = ["exact_stamps"]
 
 
-def _reproject(image, coord, grid, size, scale_arcsec):
+def _reproject(image, coord, grid, size, pixel_scale):
     """One image onto ``grid`` in flux per output pixel; (stamp, fraction with data)."""
     from reproject import reproject_exact  # on first use: a light import
 
     native_area = local_pixel_area(image.wcs, coord)
     # Side of a native cutout that surely contains the rotated output grid.
-    side = int(np.ceil(size * scale_arcsec / np.sqrt(native_area) * 1.5)) + 6
+    side = int(np.ceil(size * pixel_scale / np.sqrt(native_area) * 1.5)) + 6
     cut = Cutout2D(image.data, coord, (side, side), wcs=image.wcs, mode="partial",
                    fill_value=np.nan, copy=True)
     # reproject_exact averages surface brightness over exact pixel overlaps; scaling by
     # the ratio of pixel areas turns that back into flux per output pixel.
     stamp, footprint = reproject_exact((cut.data, cut.wcs), grid, shape_out=(size, size))
-    stamp *= scale_arcsec**2 / native_area * image.to_nanomaggies
+    stamp *= pixel_scale**2 / native_area * image.to_nanomaggies
     covered = (footprint > 0.5) & np.isfinite(stamp)
     return stamp, covered.mean()
 
 
-def exact_stamps(source, coords, *, bands, size, scale, stop_below=None, progress=False):
+def exact_stamps(source, coords, *, bands, size, pixel_scale, stop_below=None, progress=False):
     """Stamps of ``coords`` cut galaxy by galaxy, and how much of each has data.
 
     Parameters
@@ -47,7 +47,7 @@ def exact_stamps(source, coords, *, bands, size, scale, stop_below=None, progres
         Bands of the stamps, in order.
     size : int
         Side of the stamps in pixels.
-    scale : float
+    pixel_scale : float
         Output pixel scale in arcsec per pixel.
     stop_below : float, optional
         Stop at the first band whose best coverage is below this fraction (the
@@ -70,12 +70,12 @@ def exact_stamps(source, coords, *, bands, size, scale, stop_below=None, progres
     calibrated = np.ones((len(coords), len(bands)), dtype=bool)
     for i in tqdm(range(len(coords)), disable=not progress, desc="cutouts", unit="galaxy"):
         coord = coords[i]
-        grid = tan_wcs(coord, size, scale)
+        grid = tan_wcs(coord, size, pixel_scale)
         for k, band in enumerate(bands):
             for image in source.images_for(band, coord):
                 if not image.contains(coord):
                     continue
-                stamp, fraction = _reproject(image, coord, grid, size, scale)
+                stamp, fraction = _reproject(image, coord, grid, size, pixel_scale)
                 if fraction > coverage[i, k]:
                     data[i, :, :, k] = np.nan_to_num(stamp, nan=0.0)
                     coverage[i, k] = fraction

@@ -8,7 +8,7 @@ from astro_morph.exceptions import InputError
 __all__ = ["parse_size", "parse_pixel_scale", "local_pixel_area"]
 
 
-def parse_size(size, pixel_scale_arcsec, *, name="size", minimum=8):
+def parse_size(size, pixel_scale, *, name="size", minimum=8):
     """A length in whole pixels from an int, a pixel Quantity or an angle Quantity.
 
     ``name`` and ``minimum`` (in pixels) word the check: a cutout side is at
@@ -24,7 +24,7 @@ def parse_size(size, pixel_scale_arcsec, *, name="size", minimum=8):
         if size.unit == u.pixel:
             size = size.value
         elif size.unit.physical_type == "angle":
-            size = size.to_value(u.arcsec) / pixel_scale_arcsec
+            size = size.to_value(u.arcsec) / pixel_scale
         else:
             raise InputError(f"{name} must be in pixels or an angle, e.g. 64 * u.pixel, "
                              f"not {size}.")

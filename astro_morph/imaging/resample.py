@@ -85,12 +85,12 @@ def _knots(size, step=16):
     return knots, weights
 
 
-def _jacobian(image, ra, dec, scale_arcsec):
+def _jacobian(image, ra, dec, pixel_scale):
     """Image-pixel steps (dx, dy) per output column and per output row, at each centre.
 
     Returns an (N, 2, 2) array: ``[:, :, 0]`` per column, ``[:, :, 1]`` per row.
     """
-    r, d = tan_grid_world(ra, dec, [0.0, -scale_arcsec, 0.0], [0.0, 0.0, scale_arcsec])
+    r, d = tan_grid_world(ra, dec, [0.0, -pixel_scale, 0.0], [0.0, 0.0, pixel_scale])
     x, y = image.wcs.all_world2pix(r.ravel(), d.ravel(), 0)
     x, y = x.reshape(r.shape), y.reshape(r.shape)
     return np.stack([np.stack([x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]], axis=1),
@@ -175,7 +175,7 @@ def box_average(data, x, y, half_x, half_y):
     return out
 
 
-def _resample_block(data, image, ra, dec, size, scale_arcsec, oversample, jacobian, factor,
+def _resample_block(data, image, ra, dec, size, pixel_scale, oversample, jacobian, factor,
                     pixels):
     """Surface brightness (n, len(pixels)) at the chosen pixels of a few cutouts, and the
     coverage of each cutout."""
@@ -183,7 +183,7 @@ def _resample_block(data, image, ra, dec, size, scale_arcsec, oversample, jacobi
     # One WCS evaluation (distortions included) for a lattice of every 16th pixel of every
     # cutout; the smooth map in between is interpolated (errors far below 0.001 pixel).
     knots, weights = _knots(size)
-    offsets = (knots - (size - 1) / 2.0) * scale_arcsec
+    offsets = (knots - (size - 1) / 2.0) * pixel_scale
     knot_y, knot_x = np.meshgrid(offsets, offsets, indexing="ij")
     world_ra, world_dec = tan_grid_world(ra, dec, -knot_x.ravel(), knot_y.ravel())
     x, y = image.wcs.all_world2pix(world_ra.ravel(), world_dec.ravel(), 0)
@@ -225,7 +225,7 @@ def _resample_block(data, image, ra, dec, size, scale_arcsec, oversample, jacobi
     return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), coverage
 
 
-def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, *, oversample=None, workers=None,
+def resample_batch(image, ra_deg, dec_deg, size, pixel_scale, *, oversample=None, workers=None,
                    max_samples=2**21, pixels=None):
     """Resample one image onto the north-up grids of many galaxies at once.
 
@@ -236,8 +236,8 @@ def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, *, oversample=Non
         Cutout centres.
     size : int
         Cutout side in pixels.
-    scale_arcsec : float
-        Output pixel scale.
+    pixel_scale : float
+        Output pixel scale in arcsec per pixel.
     oversample : int, optional
         Bilinear samples per output pixel side, instead of the default. By
         default, coarser output pixels (``ratio`` image pixels on a side) on a
@@ -274,7 +274,7 @@ def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, *, oversample=Non
     coverage = np.zeros(n)
     if n == 0:
         return stamps.reshape(n, size, size), coverage
-    jacobian = _jacobian(image, ra_deg, dec_deg, scale_arcsec)
+    jacobian = _jacobian(image, ra_deg, dec_deg, pixel_scale)
     area = np.abs(jacobian[:, 0, 0] * jacobian[:, 1, 1] - jacobian[:, 0, 1] * jacobian[:, 1, 0])
     factor = 1
     if oversample is None:
@@ -303,7 +303,7 @@ def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, *, oversample=Non
 
     def run(block):
         stamps[block, chosen], coverage[block] = _resample_block(
-            data, image, ra_deg[block], dec_deg[block], size, scale_arcsec, oversample,
+            data, image, ra_deg[block], dec_deg[block], size, pixel_scale, oversample,
             jacobian[block], factor, chosen)
 
     workers = min(workers, len(blocks))
@@ -317,7 +317,7 @@ def resample_batch(image, ra_deg, dec_deg, size, scale_arcsec, *, oversample=Non
     return stamps.reshape(n, size, size), coverage
 
 
-def fast_stamps(source, coords, *, bands, size, scale, pixels=None):
+def fast_stamps(source, coords, *, bands, size, pixel_scale, pixels=None):
     """Stamps of ``coords`` cut image by image, and how much of each has data.
 
     The batch counterpart of `~astro_morph.imaging.exact.exact_stamps`, with the
@@ -340,7 +340,7 @@ def fast_stamps(source, coords, *, bands, size, scale, pixels=None):
             rows = np.flatnonzero(image.contains(coords) & (coverage[:, k] < 1.0))
             if not len(rows):
                 continue
-            stamps, covered = resample_batch(image, ra[rows], dec[rows], size, scale,
+            stamps, covered = resample_batch(image, ra[rows], dec[rows], size, pixel_scale,
                                              pixels=pixels)
             np.nan_to_num(stamps, copy=False, nan=0.0)
             better = covered > coverage[rows, k]

@@ -54,16 +54,16 @@ def _failure(source, coord, band, coverage):
         "CRPIX is a common defect), or pass on_error='flag' to flag such rows.")
 
 
-def _cut(source, coords, *, bands, size, scale, max_blank_fraction, on_error, pixels,
+def _cut(source, coords, *, bands, size, pixel_scale, max_blank_fraction, on_error, pixels,
          resampling, progress):
     """Stamps (N, size, size, B) of ``coords`` and their flags; raises or flags failures."""
     least = 1.0 - max_blank_fraction
     if resampling == "fast":
         data, coverage, calibrated = fast_stamps(source, coords, bands=bands, size=size,
-                                                 scale=scale, pixels=pixels)
+                                                 pixel_scale=pixel_scale, pixels=pixels)
     else:
         data, coverage, calibrated = exact_stamps(
-            source, coords, bands=bands, size=size, scale=scale, progress=progress,
+            source, coords, bands=bands, size=size, pixel_scale=pixel_scale, progress=progress,
             stop_below=least if on_error == "raise" else None)
     failed = coverage < least
     if on_error == "raise" and failed.any():
@@ -79,13 +79,13 @@ def _cut(source, coords, *, bands, size, scale, max_blank_fraction, on_error, pi
     return data, flags.astype(np.int32)
 
 
-def cut_stamps(source, coords, *, bands, size, scale, max_blank_fraction, on_error,
+def cut_stamps(source, coords, *, bands, size, pixel_scale, max_blank_fraction, on_error,
                recenter, background, max_shift, pixels, resampling, progress):
     """The (N, size, size, n_bands) stamps of ``coords``, their flags and centres.
 
     ``coords`` is a parsed `~astropy.coordinates.SkyCoord`, every option has
     been checked and the source prefetched (`~astro_morph.make_cutouts` does all
-    three); ``scale`` is in arcsec per pixel and ``size``, ``max_shift`` in
+    three); ``pixel_scale`` is in arcsec per pixel and ``size``, ``max_shift`` in
     pixels. With ``recenter``, a second pass cuts again the galaxies whose flux
     centroid lies within ``max_shift`` of the position, centred on it.
     """
@@ -96,14 +96,14 @@ def cut_stamps(source, coords, *, bands, size, scale, max_blank_fraction, on_err
     for second_pass in (False, True):
         if len(rows):
             data[rows], flags[rows] = _cut(
-                source, centres[rows], bands=bands, size=size, scale=scale,
+                source, centres[rows], bands=bands, size=size, pixel_scale=pixel_scale,
                 max_blank_fraction=max_blank_fraction, on_error=on_error, pixels=pixels,
                 resampling=resampling, progress=progress)
         if second_pass or not recenter:
             return data, flags, centres
         # Where the flux centroid of a cutout lies near its position, cut it again there.
         rows = np.flatnonzero((flags & CUTOUT_FLAGS["outside_footprint"]) == 0)
-        moved, found = centroid_positions(data[rows], coords[rows], scale=scale,
+        moved, found = centroid_positions(data[rows], coords[rows], pixel_scale=pixel_scale,
                                           background=background, max_shift=max_shift)
         flags[rows[~found]] |= CUTOUT_FLAGS["recenter_rejected"]
         rows = rows[found]

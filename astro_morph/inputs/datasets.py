@@ -55,19 +55,19 @@ def _finish(dataset, n, batch_size, shuffle, seed):
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def array_dataset(images, *, labels=None, batch_size=32, shuffle=True, seed=0):
+def array_dataset(images, *, y=None, batch_size=32, shuffle=True, seed=0):
     """A shuffled, batched, prefetched `tf.data.Dataset` over in-memory images.
 
     Examples
     --------
     >>> import numpy as np
-    >>> ds = array_dataset(np.zeros((10, 8, 8, 3), "float32"), labels=np.arange(10) % 2,
+    >>> ds = array_dataset(np.zeros((10, 8, 8, 3), "float32"), y=np.arange(10) % 2,
     ...                    batch_size=4)
     >>> [tuple(x.shape) for x, _ in ds]
     [(4, 8, 8, 3), (4, 8, 8, 3), (2, 8, 8, 3)]
     """
     images = np.asarray(images, dtype=np.float32)
-    tensors = images if labels is None else (images, np.asarray(labels))
+    tensors = images if y is None else (images, np.asarray(y))
     return _finish(tf.data.Dataset.from_tensor_slices(tensors), len(images), batch_size,
                    shuffle, seed)
 
@@ -150,7 +150,7 @@ def _crop_decoder(preprocessing):
     return crop
 
 
-def file_dataset(paths, labels, preprocessing, *, batch_size=32, shuffle=True, seed=0,
+def file_dataset(paths, y, preprocessing, *, batch_size=32, shuffle=True, seed=0,
                  cache=True, parallel=None):
     """A `tf.data.Dataset` that decodes image files in parallel and caches the result.
 
@@ -164,7 +164,7 @@ def file_dataset(paths, labels, preprocessing, *, batch_size=32, shuffle=True, s
     Parameters
     ----------
     paths : sequence of str
-    labels : sequence of int, optional
+    y : sequence of int, optional
     preprocessing : `~astro_morph.inputs.Preprocessing`
     batch_size : int
     shuffle : bool
@@ -207,9 +207,9 @@ def file_dataset(paths, labels, preprocessing, *, batch_size=32, shuffle=True, s
     dataset = dataset.padded_batch(_GROUP, padded_shapes=([None, None, 3], []))
     dataset = dataset.map(resize_group, num_parallel_calls=parallel, deterministic=True)
     dataset = dataset.unbatch()
-    if labels is not None:
+    if y is not None:
         dataset = tf.data.Dataset.zip((dataset, tf.data.Dataset.from_tensor_slices(
-            np.asarray(labels))))
+            np.asarray(y))))
     if cache:
         dataset = dataset.cache("" if cache is True else os.fspath(cache))
     return _finish(dataset, len(paths), batch_size, shuffle, seed)

@@ -5,7 +5,7 @@ from astropy.wcs import WCS
 __all__ = ["tan_wcs"]
 
 
-def tan_wcs(center, size, pixel_scale_arcsec):
+def tan_wcs(center, size, pixel_scale):
     """North-up, east-left TAN WCS of a ``size`` x ``size`` grid centred on ``center``.
 
     Examples
@@ -20,7 +20,7 @@ def tan_wcs(center, size, pixel_scale_arcsec):
     wcs.wcs.cunit = ["deg", "deg"]
     wcs.wcs.crval = [center.ra.deg, center.dec.deg]
     wcs.wcs.crpix = [(size + 1) / 2.0, (size + 1) / 2.0]
-    scale_deg = pixel_scale_arcsec / 3600.0
+    scale_deg = pixel_scale / 3600.0
     wcs.wcs.cdelt = [-scale_deg, scale_deg]
     wcs.wcs.radesys = "ICRS"
     wcs.pixel_shape = (size, size)

@@ -240,7 +240,7 @@ def _self_training_section(report, classifier, sets, images, unlabelled_images):
 
 def _embedding_section(report, classifier, images, p_spiral, true_labels, seed):
     predicted = classes_from_probability(p_spiral)
-    embedding = embed_features(classifier.features(images), predicted, labels=true_labels,
+    embedding = embed_features(classifier.features(images), predicted, y_true=true_labels,
                                seed=seed)
     report.add_figure("t-SNE of the learned features (unlabelled DES-like galaxies)",
                       plot_embedding(embedding, report.path("tsne.png")),

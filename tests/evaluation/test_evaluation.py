@@ -44,7 +44,7 @@ def test_embedding_silhouette_separates_learned_from_random(toy_model):
     images, labels = toy_images(n=40, seed=2)
     features = toy_model.features(images)
     assert features.shape[0] == 40 and features.dtype == np.float32
-    learned = embed_features(features, toy_model.predict(images), labels=labels)
+    learned = embed_features(features, toy_model.predict(images), y_true=labels)
     shuffled = embed_features(features, np.random.default_rng(0).permutation(labels))
     assert learned.meta["silhouette_label"] > 0.2
     assert learned.meta["silhouette_label"] > shuffled.meta["silhouette_predicted"] + 0.2
