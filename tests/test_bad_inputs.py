@@ -167,6 +167,13 @@ def _(tmp_path, model):
     classify(Table({"ra": [150.0, 150.0], "dec": [2.0, 2.0]}), _source(), classifier=model[0])
 
 
+@case("training positions that repeat", InputError, "repeat an earlier row.*unique")
+def _(tmp_path, model):
+    # A galaxy given twice would be in the training and the validation set at once.
+    MorphologyClassifier(verbose=0).fit(Table({"ra": [150.0, 150.0], "dec": [2.0, 2.0]}),
+                                        ["spiral", "spiral"], source=_source())
+
+
 @case("table without RA/Dec columns", InputError, "RA")
 def _(tmp_path, model):
     classify(Table({"x": [1.0], "y": [2.0]}), _source(), classifier=model[0])

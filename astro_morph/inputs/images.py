@@ -118,7 +118,7 @@ def cutout_inputs(source, coords, fields, framing, preprocessing, *, on_error="f
 
 
 def prepare_images(X, preprocessing, *, framing=None, source=None, images_dir=None,
-                   classes=None, on_error="flag"):
+                   classes=None, on_error="flag", unique=False):
     """Turn any supported input into network-ready images (and labels when it has them).
 
     Parameters
@@ -140,6 +140,9 @@ def prepare_images(X, preprocessing, *, framing=None, source=None, images_dir=No
         Rows of a CSV with other labels are skipped.
     on_error : {'flag', 'raise'}
         Positions off the images: flagged (zeros) or `~astro_morph.FootprintError`.
+    unique : bool
+        Refuse positions that repeat (training: a galaxy given twice would
+        leak into the validation set); see `~astro_morph.parse_positions`.
 
     Returns
     -------
@@ -166,7 +169,7 @@ def prepare_images(X, preprocessing, *, framing=None, source=None, images_dir=No
                              "source=FITSImageSource({...}) (or a Table with a 'filename' "
                              "column of image files).")
         framing = framing if framing is not None else Framing()
-        coords = parse_positions(X)
+        coords = parse_positions(X, unique=unique)
         images, flags = cutout_inputs(source, coords, framing.fields(X, len(coords)), framing,
                                       preprocessing, on_error=on_error)
         return images, labels, flags

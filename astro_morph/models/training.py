@@ -16,7 +16,6 @@ from astropy.table import Table
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
-from astro_morph.catalogs.positions import parse_positions
 from astro_morph.catalogs.schema import Schema
 from astro_morph.catalogs.trees import get_schema
 from astro_morph.exceptions import InputError
@@ -213,11 +212,10 @@ def _training_data(classifier, X, y, source, images_dir, sample_weight=None):
     preprocessing = check_params(classifier)
     schema = classifier_schema(classifier)
     framing = parse_framing(classifier.framing, Framing())
-    if source is not None and isinstance(X, (Table, SkyCoord)):
-        parse_positions(X, unique=True)  # a repeated galaxy would leak into validation
+    # unique: a galaxy given twice would leak into the validation set.
     images, found, flags = prepare_images(X, preprocessing, framing=framing, source=source,
                                           images_dir=images_dir,
-                                          classes=schema.label_names)
+                                          classes=schema.label_names, unique=True)
     labels = training_votes(found, y, schema, len(images))
     weights = sample_weights(sample_weight, len(images))
     weights = np.ones(len(images)) if weights is None else weights
