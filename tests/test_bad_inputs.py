@@ -424,7 +424,7 @@ def _(tmp_path, model):
     Preprocessing(input_size=32, crop_fraction=0.0)
 
 
-@case("classify batches of no galaxies", InputError, "batch_size must be a positive")
+@case("classify batches of no galaxies", InputError, r"batch_size must be a number in \[1, ")
 def _(tmp_path, model):
     classify(_CENTRE, _source(), classifier=model[0], batch_size=0)
 

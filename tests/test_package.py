@@ -12,7 +12,7 @@ import astro_morph
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SUBPACKAGES = ["catalogs", "surveys", "imaging", "inputs", "distributed", "models",
-               "classification", "evaluation", "workflows"]
+               "classification", "similarity", "evaluation", "workflows"]
 
 
 def test_catalog_and_imaging_work_never_imports_tensorflow_keras_or_galsim():

@@ -3,23 +3,20 @@
 import os
 
 import numpy as np
-from astropy.table import QTable, Table
 
-from astro_morph.catalogs.positions import parse_positions
 from astro_morph.catalogs.tableio import read_table, table_format, write_table
-from astro_morph.classification.classify import check_source, fitted_classifier, resolve_framing
+from astro_morph.classification.classify import read_catalog
 from astro_morph.classification.columns import (
     classification_columns,
     classification_meta,
     vote_schema,
 )
 from astro_morph.classification.runner import CatalogRunner
-from astro_morph.distributed.runtime import init
 from astro_morph.exceptions import InputError
 from astro_morph.utils.fingerprint import fingerprint
 from astro_morph.utils.validate import check_integer
 
-__all__ = ["classify_catalog", "catalog_fingerprint", "read_catalog", "check_out",
+__all__ = ["classify_catalog", "catalog_fingerprint", "check_out",
            "run_into_file"]
 
 
@@ -116,7 +113,8 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     out = check_out(out, overwrite=overwrite)
     check_integer("chunk_size", chunk_size, low=1)  # before any work
     classifier, framing, coords, base, fields = read_catalog(
-        table, source, classifier, framing, radius_column, distributed)
+        table, source, classifier=classifier, framing=framing, radius_column=radius_column,
+        distributed=distributed)
     votes = vote_schema(classifier, schema)
     check_integer("batch_size", batch_size, low=1)
     runner = CatalogRunner(len(coords), chunk_size=chunk_size, distributed=distributed,
@@ -132,22 +130,6 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
                          key=catalog_fingerprint(coords, fields, classifier, source, options),
                          meta=classification_meta(classifier, source, framing, prefix, votes),
                          overwrite=overwrite)
-
-
-def read_catalog(table, source, classifier, framing, radius_column, distributed):
-    """What a catalogue job starts from: the classifier, framing, positions, the catalogue
-    to add columns to and each row's field width (checked before any work)."""
-    if distributed:
-        init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
-    if isinstance(table, (str, os.PathLike)):
-        table = read_table(table)
-    classifier = fitted_classifier(classifier)
-    check_source(source)
-    framing = resolve_framing(classifier, framing, radius_column)
-    coords = parse_positions(table, unique=True, allow_empty=True)
-    base = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) \
-        else table.copy()
-    return classifier, framing, coords, base, framing.fields(base, len(coords))
 
 
 def check_out(out, *, overwrite):

@@ -1,8 +1,11 @@
 """classify: the user's Table back, with morphology columns and provenance."""
 
+import os
+
 from astropy.table import QTable, Table
 
 from astro_morph.catalogs.positions import parse_positions
+from astro_morph.catalogs.tableio import read_table
 from astro_morph.classification.columns import (
     classification_columns,
     classification_meta,
@@ -14,9 +17,10 @@ from astro_morph.exceptions import InputError
 from astro_morph.inputs.framing import parse_framing
 from astro_morph.models.classifier import MorphologyClassifier
 from astro_morph.surveys.base import ImageSource
-from astro_morph.surveys.info import SURVEYS
+from astro_morph.surveys.info import known_survey
+from astro_morph.utils.validate import check_integer
 
-__all__ = ["classify", "fitted_classifier", "check_source", "resolve_framing"]
+__all__ = ["classify", "read_catalog", "fitted_classifier", "check_source", "resolve_framing"]
 
 
 def fitted_classifier(classifier):
@@ -34,11 +38,8 @@ def check_source(source):
     if not isinstance(source, ImageSource):
         raise InputError("classify needs source=an image source, e.g. FITSImageSource({...}), "
                          f"not {type(source).__name__}.")
-    if source.survey.key not in SURVEYS:
-        raise InputError(f"classification makes colour images with a survey's calibration; "
-                         f"this source has images {list(source.bands)} of no known survey: "
-                         f"give survey= one of {sorted(SURVEYS)} (--survey on the command "
-                         "line).")
+    known_survey(source.survey, holder=f"this source's images {list(source.bands)} are",
+                 hint=" (--survey on the command line)")
     missing = [band for band in source.survey.rgb_bands if band not in source.bands]
     if missing:
         raise InputError(f"classification needs the {source.survey.name} colour bands "
@@ -53,14 +54,35 @@ def resolve_framing(classifier, framing, radius_column):
     return framing if radius_column is None else framing.replace(radius_column=radius_column)
 
 
+def read_catalog(table, source, *, classifier, framing, radius_column, distributed, copy=True):
+    """What every catalogue job starts from, checked before any work: the classifier,
+    the framing, the positions (parsed once), the catalogue to add columns to (a
+    copy of ``table``, unless ``copy`` is False) and each row's field width."""
+    if distributed:
+        init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
+    if isinstance(table, (str, os.PathLike)):
+        table = read_table(table)
+    classifier = fitted_classifier(classifier)
+    check_source(source)
+    framing = resolve_framing(classifier, framing, radius_column)
+    # A catalog cut to nothing (a magnitude cut, say) gets its columns all the same.
+    coords = parse_positions(table, unique=True, allow_empty=True)
+    if not isinstance(table, Table):
+        base = QTable({"ra": coords.ra, "dec": coords.dec})
+    else:
+        base = table.copy() if copy else table
+    return classifier, framing, coords, base, framing.fields(base, len(coords))
+
+
 def classify(table, source, *, classifier=None, prefix="", copy=True, framing=None,
              radius_column=None, batch_size=256, schema=None, distributed=False):
     """Classify the galaxies of a catalog and return it with morphology columns.
 
     Parameters
     ----------
-    table : `~astropy.table.Table` or `~astropy.coordinates.SkyCoord`
-        The catalog (any RA/Dec column spelling `~astro_morph.parse_positions` reads).
+    table : `~astropy.table.Table`, `~astropy.coordinates.SkyCoord` or path
+        The catalog (any RA/Dec column spelling `~astro_morph.parse_positions`
+        reads), or a table file that `~astro_morph.read_table` reads.
     source : `~astro_morph.surveys.ImageSource`
         Where the images come from (e.g. `~astro_morph.FITSImageSource`).
     classifier : `~astro_morph.MorphologyClassifier`, optional
@@ -134,19 +156,11 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     >>> result["p_spiral"].unit, result.meta["AMCUTPIX"]
     (Unit(dimensionless), 128)
     """
-    if distributed:
-        init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
-    classifier = fitted_classifier(classifier)
-    check_source(source)
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    framing = resolve_framing(classifier, framing, radius_column)
+    check_integer("batch_size", batch_size, low=1)  # before any work
+    classifier, framing, coords, out, fields = read_catalog(
+        table, source, classifier=classifier, framing=framing, radius_column=radius_column,
+        distributed=distributed, copy=copy)
     votes = vote_schema(classifier, schema)
-    # A catalog cut to nothing (a magnitude cut, say) gets its columns all the same.
-    coords = parse_positions(table, unique=True, allow_empty=True)
-    out = QTable({"ra": coords.ra, "dec": coords.dec}) if not isinstance(table, Table) else (
-        table.copy() if copy else table)
-    fields = framing.fields(out, len(coords))
 
     def compute(rows):
         return classification_columns(classifier, source, coords[rows], fields[rows], framing,

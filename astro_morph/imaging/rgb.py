@@ -6,7 +6,7 @@ from astropy.visualization.lupton_rgb import RGBImageMappingLupton
 
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.cutouts import Cutouts
-from astro_morph.surveys.info import SURVEYS, get_survey
+from astro_morph.surveys.info import get_survey, known_survey
 
 __all__ = ["bands_to_rgb", "RGB_Q", "RGB_STRETCH"]
 
@@ -22,11 +22,8 @@ RGB_BLOCK = 64
 def _planes(cutouts, bands, survey):
     if isinstance(cutouts, Cutouts):
         data, bands = cutouts.data, cutouts.bands
-        if survey is None and cutouts.survey.key not in SURVEYS:
-            raise InputError(f"these cutouts are of no known survey ({cutouts.survey.key!r}): "
-                             "their colour bands and weights are unknown; give survey= one "
-                             f"of {sorted(SURVEYS)} or a SurveyInfo.")
-        survey = get_survey(survey or cutouts.survey)
+        survey = (get_survey(survey) if survey is not None else
+                  known_survey(cutouts.survey, holder="these cutouts are", hint=" or a SurveyInfo"))
     else:
         data = np.asarray(cutouts)
         if bands is None:

@@ -6,8 +6,8 @@ from astropy import units as u
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["SurveyInfo", "SURVEYS", "get_survey", "DEFAULT_PIXEL_SCALE", "NANOMAGGY_ZERO_POINT",
-           "SKYSERVER_WEIGHTS"]
+__all__ = ["SurveyInfo", "SURVEYS", "get_survey", "known_survey", "DEFAULT_PIXEL_SCALE",
+           "NANOMAGGY_ZERO_POINT", "SKYSERVER_WEIGHTS"]
 
 #: AB magnitude of one nanomaggy: the common flux unit of every cutout we make.
 NANOMAGGY_ZERO_POINT = 22.5
@@ -112,3 +112,22 @@ def get_survey(survey):
     except KeyError:
         raise InputError(f"unknown survey {survey!r}; known surveys are "
                          f"{sorted(SURVEYS)}, or pass a SurveyInfo.") from None
+
+
+def known_survey(survey, *, holder, hint=""):
+    """``survey`` if it is one of `SURVEYS`, or an `~astro_morph.InputError` that says so.
+
+    Colour images need a survey's colour bands, weights and calibration: images
+    of no known survey (FITS files given without ``survey=``) have none.
+    ``holder`` starts the message ("these cutouts are"); ``hint`` ends it.
+
+    Examples
+    --------
+    >>> known_survey(SURVEYS["des"], holder="these cutouts are").key
+    'des'
+    """
+    if survey.key in SURVEYS:
+        return survey
+    raise InputError(f"{holder} of no known survey ({survey.key!r}): their colour bands, "
+                     f"weights and calibration are unknown; give survey= one of "
+                     f"{sorted(SURVEYS)}{hint}.")

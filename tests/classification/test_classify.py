@@ -40,6 +40,16 @@ def test_classify_adds_columns_units_and_meta(small_mock, small_model):
     assert in_place is catalog and "p_spiral" in catalog.colnames
 
 
+def test_classify_reads_a_catalog_file_like_classify_catalog(small_mock, small_model, tmp_path):
+    catalog = small_mock.catalog("des")[:4]
+    path = tmp_path / "catalog.ecsv"
+    write_table(catalog, path)
+    from_file = classify(path, small_mock.source("des"), classifier=small_model)
+    in_memory = classify(catalog, small_mock.source("des"), classifier=small_model)
+    assert from_file.colnames == in_memory.colnames
+    np.testing.assert_allclose(from_file["p_spiral"], in_memory["p_spiral"], rtol=1e-6)
+
+
 @pytest.mark.parametrize("suffix", [".ecsv", ".fits", ".vot"])
 def test_columns_and_meta_survive_round_trips(small_mock, small_model, tmp_path, suffix):
     result = classify(small_mock.catalog("des")[:4], small_mock.source("des"),
