@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from astro_morph.catalogs.tableio import read_table, table_format, write_table
-from astro_morph.classification.classify import read_catalog
+from astro_morph.classification.classify import prepare_model, read_catalog
 from astro_morph.classification.columns import (
     classification_columns,
     classification_meta,
@@ -112,9 +112,9 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     """
     out = check_out(out, overwrite=overwrite)
     check_integer("chunk_size", chunk_size, low=1)  # before any work
-    classifier, framing, coords, base, fields = read_catalog(
-        table, source, classifier=classifier, framing=framing, radius_column=radius_column,
-        distributed=distributed)
+    classifier, framing = prepare_model(classifier, source, framing=framing,
+                                        radius_column=radius_column, distributed=distributed)
+    coords, base, fields = read_catalog(table, framing)
     votes = vote_schema(classifier, schema)
     check_integer("batch_size", batch_size, low=1)
     runner = CatalogRunner(len(coords), chunk_size=chunk_size, distributed=distributed,

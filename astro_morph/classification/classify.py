@@ -20,7 +20,8 @@ from astro_morph.surveys.base import ImageSource
 from astro_morph.surveys.info import known_survey
 from astro_morph.utils.validate import check_integer
 
-__all__ = ["classify", "read_catalog", "fitted_classifier", "check_source", "resolve_framing"]
+__all__ = ["classify", "prepare_model", "read_catalog", "fitted_classifier", "check_source",
+           "resolve_framing"]
 
 
 def fitted_classifier(classifier):
@@ -54,24 +55,29 @@ def resolve_framing(classifier, framing, radius_column):
     return framing if radius_column is None else framing.replace(radius_column=radius_column)
 
 
-def read_catalog(table, source, *, classifier, framing, radius_column, distributed, copy=True):
-    """What every catalogue job starts from, checked before any work: the classifier,
-    the framing, the positions (parsed once), the catalogue to add columns to (a
-    copy of ``table``, unless ``copy`` is False) and each row's field width."""
+def prepare_model(classifier, source, *, framing, radius_column, distributed):
+    """The classifier (the pretrained one for None) and its framing with the caller's
+    overrides, and the source checked: what every catalogue job needs before any work."""
     if distributed:
         init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
-    if isinstance(table, (str, os.PathLike)):
-        table = read_table(table)
     classifier = fitted_classifier(classifier)
     check_source(source)
-    framing = resolve_framing(classifier, framing, radius_column)
+    return classifier, resolve_framing(classifier, framing, radius_column)
+
+
+def read_catalog(table, framing, *, copy=True):
+    """A catalogue job's positions (parsed once), the catalogue to add columns to (a
+    copy of ``table`` unless ``copy`` is False; read first when it is a path) and
+    each row's field width under ``framing``."""
+    if isinstance(table, (str, os.PathLike)):
+        table = read_table(table)
     # A catalog cut to nothing (a magnitude cut, say) gets its columns all the same.
     coords = parse_positions(table, unique=True, allow_empty=True)
     if not isinstance(table, Table):
         base = QTable({"ra": coords.ra, "dec": coords.dec})
     else:
         base = table.copy() if copy else table
-    return classifier, framing, coords, base, framing.fields(base, len(coords))
+    return coords, base, framing.fields(base, len(coords))
 
 
 def classify(table, source, *, classifier=None, prefix="", copy=True, framing=None,
@@ -157,9 +163,9 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     (Unit(dimensionless), 128)
     """
     check_integer("batch_size", batch_size, low=1)  # before any work
-    classifier, framing, coords, out, fields = read_catalog(
-        table, source, classifier=classifier, framing=framing, radius_column=radius_column,
-        distributed=distributed, copy=copy)
+    classifier, framing = prepare_model(classifier, source, framing=framing,
+                                        radius_column=radius_column, distributed=distributed)
+    coords, out, fields = read_catalog(table, framing, copy=copy)
     votes = vote_schema(classifier, schema)
 
     def compute(rows):

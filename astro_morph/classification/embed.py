@@ -1,7 +1,7 @@
 """Embeddings of a whole catalogue into a file, on the catalogue runner."""
 
 from astro_morph.classification.catalog_file import catalog_fingerprint, check_out, run_into_file
-from astro_morph.classification.classify import read_catalog
+from astro_morph.classification.classify import prepare_model, read_catalog
 from astro_morph.classification.columns import classification_meta, embedding_columns
 from astro_morph.classification.runner import CatalogRunner
 from astro_morph.models.embedding import classifier_projection, embedding_fingerprint
@@ -66,9 +66,9 @@ def embed_catalog(table, source, out, *, classifier=None, chunk_size=10_000, fra
     """
     out = check_out(out, overwrite=overwrite)
     check_integer("chunk_size", chunk_size, low=1)  # before any work
-    classifier, framing, coords, base, fields = read_catalog(
-        table, source, classifier=classifier, framing=framing, radius_column=radius_column,
-        distributed=distributed)
+    classifier, framing = prepare_model(classifier, source, framing=framing,
+                                        radius_column=radius_column, distributed=distributed)
+    coords, base, fields = read_catalog(table, framing)
     classifier_projection(classifier)  # a model without directions fails before any work
     runner = CatalogRunner(len(coords), chunk_size=chunk_size, distributed=distributed,
                            progress=progress)
