@@ -59,7 +59,7 @@ images = np.concatenate([x.numpy() for x, _ in dataset.take(8)])
 model, _ = build_network(recipe.backbone, preprocessing.input_size, 2, augment=True, seed=0)
 model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-ready = array_dataset(images, y=labels[:len(images)], batch_size=batch).cache()
+ready = array_dataset(images, labels[:len(images)], batch_size=batch).cache()
 model.fit(ready, epochs=1, verbose=0)  # tracing
 start = time.perf_counter()
 model.fit(ready, epochs=3, verbose=0)

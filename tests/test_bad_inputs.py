@@ -174,6 +174,13 @@ def _(tmp_path, model):
                                         ["spiral", "spiral"], source=_source())
 
 
+@case("baseline training positions that repeat", InputError, "repeat an earlier row")
+def _(tmp_path, model):
+    from astro_morph import FeatureClassifier
+    FeatureClassifier().fit(Table({"ra": [150.0, 150.0], "dec": [2.0, 2.0]}),
+                            ["spiral", "spiral"], source=_source())
+
+
 @case("table without RA/Dec columns", InputError, "RA")
 def _(tmp_path, model):
     classify(Table({"x": [1.0], "y": [2.0]}), _source(), classifier=model[0])

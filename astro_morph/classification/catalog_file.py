@@ -112,9 +112,10 @@ def classify_catalog(table, source, out, *, classifier=None, prefix="", chunk_si
     """
     out = check_out(out, overwrite=overwrite)
     check_integer("chunk_size", chunk_size, low=1)  # before any work
+    coords, base = read_catalog(table)
     classifier, framing = prepare_model(classifier, source, framing=framing,
                                         radius_column=radius_column, distributed=distributed)
-    coords, base, fields = read_catalog(table, framing)
+    fields = framing.fields(base, len(coords))
     votes = vote_schema(classifier, schema)
     check_integer("batch_size", batch_size, low=1)
     runner = CatalogRunner(len(coords), chunk_size=chunk_size, distributed=distributed,

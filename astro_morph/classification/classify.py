@@ -55,29 +55,56 @@ def resolve_framing(classifier, framing, radius_column):
     return framing if radius_column is None else framing.replace(radius_column=radius_column)
 
 
+def read_catalog(table, *, copy=True):
+    """A catalogue job's positions, parsed once, and the catalogue to add columns to.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`, `~astropy.coordinates.SkyCoord` or path
+        The catalogue, or a table file that `~astro_morph.read_table` reads.
+    copy : bool
+        Add the columns to a copy of a Table given (default) or to it.
+
+    Returns
+    -------
+    coords : `~astropy.coordinates.SkyCoord`
+        The positions, repeats refused (possibly none: a catalogue cut to
+        nothing gets its columns all the same).
+    base : `~astropy.table.Table`
+        The table the new columns go into (``ra``, ``dec`` alone for a SkyCoord).
+    """
+    if isinstance(table, (str, os.PathLike)):
+        table, copy = read_table(table), False  # a table of our own already
+    coords = parse_positions(table, unique=True, allow_empty=True)
+    if not isinstance(table, Table):
+        return coords, QTable({"ra": coords.ra, "dec": coords.dec})
+    return coords, table.copy() if copy else table
+
+
 def prepare_model(classifier, source, *, framing, radius_column, distributed):
-    """The classifier (the pretrained one for None) and its framing with the caller's
-    overrides, and the source checked: what every catalogue job needs before any work."""
+    """What every catalogue job needs before any work, besides its catalogue.
+
+    Parameters
+    ----------
+    classifier : `~astro_morph.MorphologyClassifier` or None
+        A fitted classifier; None for the pretrained one.
+    source : `~astro_morph.surveys.ImageSource`
+        Checked: an image source of a known survey with its colour bands.
+    framing, radius_column
+        The caller's overrides of the classifier's framing (see `classify`).
+    distributed : bool
+        Start the distributed engine first (before TensorFlow runs).
+
+    Returns
+    -------
+    classifier : `~astro_morph.MorphologyClassifier`
+    framing : `~astro_morph.Framing`
+    """
     if distributed:
         init()  # before the model loads: TensorFlow's engine must start before TensorFlow runs
     classifier = fitted_classifier(classifier)
     check_source(source)
     return classifier, resolve_framing(classifier, framing, radius_column)
-
-
-def read_catalog(table, framing, *, copy=True):
-    """A catalogue job's positions (parsed once), the catalogue to add columns to (a
-    copy of ``table`` unless ``copy`` is False; read first when it is a path) and
-    each row's field width under ``framing``."""
-    if isinstance(table, (str, os.PathLike)):
-        table = read_table(table)
-    # A catalog cut to nothing (a magnitude cut, say) gets its columns all the same.
-    coords = parse_positions(table, unique=True, allow_empty=True)
-    if not isinstance(table, Table):
-        base = QTable({"ra": coords.ra, "dec": coords.dec})
-    else:
-        base = table.copy() if copy else table
-    return coords, base, framing.fields(base, len(coords))
 
 
 def classify(table, source, *, classifier=None, prefix="", copy=True, framing=None,
@@ -142,7 +169,8 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     Raises
     ------
     InputError
-        A table without RA/Dec columns (or with repeated galaxies), a source that
+        A table file that cannot be read, a table without RA/Dec columns (or
+        with repeated galaxies), a source that
         is not an image source of a known survey with its colour bands, a
         classifier that is not fitted, or a bad option.
     DistributedError
@@ -163,9 +191,10 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     (Unit(dimensionless), 128)
     """
     check_integer("batch_size", batch_size, low=1)  # before any work
+    coords, out = read_catalog(table, copy=copy)
     classifier, framing = prepare_model(classifier, source, framing=framing,
                                         radius_column=radius_column, distributed=distributed)
-    coords, out, fields = read_catalog(table, framing, copy=copy)
+    fields = framing.fields(out, len(coords))
     votes = vote_schema(classifier, schema)
 
     def compute(rows):

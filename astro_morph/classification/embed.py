@@ -66,9 +66,10 @@ def embed_catalog(table, source, out, *, classifier=None, chunk_size=10_000, fra
     """
     out = check_out(out, overwrite=overwrite)
     check_integer("chunk_size", chunk_size, low=1)  # before any work
+    coords, base = read_catalog(table)
     classifier, framing = prepare_model(classifier, source, framing=framing,
                                         radius_column=radius_column, distributed=distributed)
-    coords, base, fields = read_catalog(table, framing)
+    fields = framing.fields(base, len(coords))
     classifier_projection(classifier)  # a model without directions fails before any work
     runner = CatalogRunner(len(coords), chunk_size=chunk_size, distributed=distributed,
                            progress=progress)

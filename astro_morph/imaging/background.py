@@ -194,11 +194,11 @@ def centroid_positions(stamps, centres, *, pixel_scale, background, max_shift):
     centre = (size - 1) / 2
     offsets = np.zeros((len(stamps), 2))
     found = np.zeros(len(stamps), dtype=bool)
-    for i, stamp in enumerate(stamps):
-        image = stamp[None, :, :, -1:].astype(np.float64)
-        if background:
-            subtract_background(image, method=background)
-        x, y = measure_centroid(image[0, :, :, 0], search_radius=max_shift + 3)
+    last = stamps[..., -1:].astype(np.float64)
+    if background:
+        subtract_background(last, method=background)
+    for i, image in enumerate(last[..., 0]):
+        x, y = measure_centroid(image, search_radius=max_shift + 3)
         if np.isfinite(x) and np.hypot(x - centre, y - centre) <= max_shift:
             found[i] = True
             offsets[i] = centre - x, y - centre  # east (x grows to the west), north

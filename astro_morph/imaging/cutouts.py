@@ -12,7 +12,7 @@ from astropy.table import QTable
 from astro_morph.catalogs.positions import parse_positions
 from astro_morph.exceptions import InputError
 from astro_morph.imaging.background import BACKGROUND_METHODS, subtract_background
-from astro_morph.imaging.grid import parse_pixel_scale, parse_size
+from astro_morph.imaging.grid import parse_pixel_scale, parse_shift, parse_size
 from astro_morph.imaging.stamps import CUTOUT_FLAGS, RESAMPLING, cut_stamps
 from astro_morph.logger import log
 from astro_morph.surveys.base import ImageSource
@@ -245,8 +245,7 @@ def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
     bands = source.check_bands(bands)
     pixel_scale = parse_pixel_scale(pixel_scale)  # arcsec per pixel from here on
     size = parse_size(size, pixel_scale)
-    max_shift = (parse_size(max_recenter_shift, pixel_scale, name="max_recenter_shift", minimum=0)
-                 if recenter else 0)
+    max_shift = parse_shift(max_recenter_shift, pixel_scale) if recenter else 0.0
     if pixels is not None:
         pixels = np.asarray(pixels)
         if pixels.shape != (size, size) or pixels.dtype != bool or not pixels.any():
@@ -264,6 +263,7 @@ def _cutouts(source, coords, *, size, pixel_scale, bands, background, recenter,
     if n_bad:
         log.warning("%d of %d positions are outside the %s footprint (flagged)",
                     n_bad, len(coords), source.survey.name)
+    # The record's keys carry their unit (pixel_scale_arcsec), as in files written before.
     meta = provenance("make_cutouts", survey=source.survey.key, bands=list(bands), size=size,
                       pixel_scale_arcsec=pixel_scale, background=background, recenter=recenter,
                       resampling=_RESAMPLING_NOTE[resampling], flux_unit="nanomaggy")

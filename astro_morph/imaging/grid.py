@@ -5,33 +5,77 @@ from astropy import units as u
 
 from astro_morph.exceptions import InputError
 
-__all__ = ["parse_size", "parse_pixel_scale", "local_pixel_area"]
+__all__ = ["parse_size", "parse_shift", "parse_pixel_scale", "local_pixel_area"]
 
 
-def parse_size(size, pixel_scale, *, name="size", minimum=8):
-    """A length in whole pixels from an int, a pixel Quantity or an angle Quantity.
+def _in_pixels(value, pixel_scale, name, example):
+    """A scalar in pixels (float) from a number, a pixel Quantity or an angle Quantity."""
+    if isinstance(value, u.Quantity):
+        if value.unit == u.pixel:
+            value = value.value
+        elif value.unit.physical_type == "angle":
+            value = value.to_value(u.arcsec) / pixel_scale
+        else:
+            raise InputError(f"{name} must be in pixels or an angle, e.g. {example}, "
+                             f"not {value}.")
+    if not np.isscalar(value) or not np.isfinite(value):
+        raise InputError(f"{name} must be a single finite value, e.g. {example}, "
+                         f"got {value!r}.")
+    return float(value)
 
-    ``name`` and ``minimum`` (in pixels) word the check: a cutout side is at
-    least 8 pixels, a recentring shift may be as small as 0.
+
+def parse_size(size, pixel_scale):
+    """A cutout side in whole pixels (at least 8) from an int, a pixel or an angle Quantity.
+
+    Parameters
+    ----------
+    size : int or `~astropy.units.Quantity`
+        Pixels, or an angle on the sky.
+    pixel_scale : float
+        Arcsec per pixel, to turn an angle into pixels.
+
+    Returns
+    -------
+    size : int
 
     Examples
     --------
     >>> import astropy.units as u
-    >>> parse_size(64 * u.pixel, 0.396), parse_size(3 * u.arcsec, 1.0, minimum=0)
-    (64, 3)
+    >>> parse_size(64 * u.pixel, 0.396), parse_size(25.3 * u.arcsec, 0.396)
+    (64, 64)
     """
-    if isinstance(size, u.Quantity):
-        if size.unit == u.pixel:
-            size = size.value
-        elif size.unit.physical_type == "angle":
-            size = size.to_value(u.arcsec) / pixel_scale
-        else:
-            raise InputError(f"{name} must be in pixels or an angle, e.g. 64 * u.pixel, "
-                             f"not {size}.")
-    if not np.isscalar(size) or not np.isfinite(size) or int(round(size)) < minimum:
-        raise InputError(f"{name} must be a single value of at least {minimum} pixels, "
-                         f"got {size!r}.")
-    return int(round(size))
+    pixels = _in_pixels(size, pixel_scale, "size", "64 * u.pixel")
+    if int(round(pixels)) < 8:
+        raise InputError(f"size must be a single value of at least 8 pixels, got {size!r}.")
+    return int(round(pixels))
+
+
+def parse_shift(shift, pixel_scale):
+    """A largest recentring shift in pixels (above 0, not rounded) from a pixel or angle
+    Quantity or a number of pixels.
+
+    Parameters
+    ----------
+    shift : float or `~astropy.units.Quantity`
+        Pixels, or an angle on the sky.
+    pixel_scale : float
+        Arcsec per pixel, to turn an angle into pixels.
+
+    Returns
+    -------
+    shift : float
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> round(parse_shift(3 * u.arcsec, 0.396), 3)
+    7.576
+    """
+    pixels = _in_pixels(shift, pixel_scale, "max_recenter_shift", "3 * u.arcsec")
+    if pixels <= 0:
+        raise InputError(f"max_recenter_shift must be above 0 (a shift of 0 recentres "
+                         f"nothing), got {shift!r}.")
+    return pixels
 
 
 def parse_pixel_scale(pixel_scale):

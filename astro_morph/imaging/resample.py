@@ -320,13 +320,30 @@ def resample_batch(image, ra_deg, dec_deg, size, pixel_scale, *, oversample=None
 def fast_stamps(source, coords, *, bands, size, pixel_scale, pixels=None):
     """Stamps of ``coords`` cut image by image, and how much of each has data.
 
-    The batch counterpart of `~astro_morph.imaging.exact.exact_stamps`, with the
-    same parameters, the same choice (of the images that cover a galaxy, the
-    one with the most pixels with data) and the same returns: float32 stamps,
-    (N, n_bands) coverage (-1 where no image covers the position) and whether
-    each kept image had a zero point. ``pixels`` limits the work to a boolean
-    (size, size) mask of the pixels wanted (the others are 0, and the coverage
-    counts the pixels computed).
+    The batch counterpart of `~astro_morph.imaging.exact.exact_stamps`: the
+    same choice (of the images that cover a galaxy, the one with the most
+    pixels with data) and the same returns, every galaxy of an image at once.
+
+    Parameters
+    ----------
+    source : `~astro_morph.surveys.ImageSource`
+        Where the images come from (prefetched for ``coords``).
+    coords : `~astropy.coordinates.SkyCoord`
+        Centres of the stamps, already parsed.
+    bands : tuple of str
+        Bands of the stamps, in order.
+    size : int
+        Side of the stamps in pixels.
+    pixel_scale : float
+        Output pixel scale in arcsec per pixel.
+    pixels : `~numpy.ndarray`, optional
+        Boolean (size, size) mask of the pixels to compute (default all); the
+        others are 0, and the coverage counts the computed pixels only.
+
+    Returns
+    -------
+    data, coverage, calibrated : `~numpy.ndarray`
+        As `~astro_morph.imaging.exact.exact_stamps` returns them.
     """
     n = len(coords)
     data = np.zeros((n, size, size, len(bands)), dtype=np.float32)

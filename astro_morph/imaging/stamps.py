@@ -27,7 +27,7 @@ RESAMPLING = ("exact", "fast")
 CUTOUT_FLAGS = {
     "outside_footprint": 1,   # no image covers the position (data are zeros)
     "partial_coverage": 2,    # some pixels had no data and were set to 0
-    "recenter_rejected": 4,   # the centroid moved too far; the catalog position was kept
+    "recenter_rejected": 4,   # no centroid with flux within max_shift: the position was kept
     "uncalibrated": 8,        # no zero point was known: pixels are in native units
 }
 
@@ -35,12 +35,13 @@ CUTOUT_FLAGS = {
 def _failure(source, coord, band, coverage):
     """The `~astro_morph.exceptions.FootprintError` of a cutout too blank to keep."""
     where = f"RA={coord.ra.deg:.5f}, Dec={coord.dec.deg:+.5f}"
-    if coverage >= 0:
-        return FootprintError(
-            f"the {band}-band cutout at {where} is {100 * (1 - coverage):.0f}% blank (NaN or "
-            "off the image edge); use images that cover the galaxy, raise "
-            "max_blank_fraction, or pass on_error='flag'.")
     images = source.images_for(band, coord)
+    if coverage >= 0:
+        names = ", ".join(image.label for image in images if image.contains(coord))
+        return FootprintError(
+            f"the {band}-band cutout at {where} from {names} is {100 * (1 - coverage):.0f}% "
+            "blank (NaN or off the image edge); use images that cover the galaxy, raise "
+            "max_blank_fraction, or pass on_error='flag'.")
     if not images:
         return FootprintError(f"{source!r} has no {band}-band image at {where}.")
     image = images[0]
@@ -74,8 +75,6 @@ def _cut(source, coords, *, bands, size, pixel_scale, max_blank_fraction, on_err
     outside = failed.any(axis=1)
     flags[outside] = CUTOUT_FLAGS["outside_footprint"]
     data[outside] = 0.0
-    if pixels is not None:
-        data[:, ~pixels] = 0.0
     return data, flags.astype(np.int32)
 
 
@@ -89,19 +88,12 @@ def cut_stamps(source, coords, *, bands, size, pixel_scale, max_blank_fraction, 
     pixels. With ``recenter``, a second pass cuts again the galaxies whose flux
     centroid lies within ``max_shift`` of the position, centred on it.
     """
-    data = np.zeros((len(coords), size, size, len(bands)), dtype=np.float32)
-    flags = np.zeros(len(coords), dtype=np.int32)
+    options = dict(bands=bands, size=size, pixel_scale=pixel_scale,
+                   max_blank_fraction=max_blank_fraction, on_error=on_error, pixels=pixels,
+                   resampling=resampling, progress=progress)
+    data, flags = _cut(source, coords, **options)
     centres = coords
-    rows = np.arange(len(coords))
-    for second_pass in (False, True):
-        if len(rows):
-            data[rows], flags[rows] = _cut(
-                source, centres[rows], bands=bands, size=size, pixel_scale=pixel_scale,
-                max_blank_fraction=max_blank_fraction, on_error=on_error, pixels=pixels,
-                resampling=resampling, progress=progress)
-        if second_pass or not recenter:
-            return data, flags, centres
-        # Where the flux centroid of a cutout lies near its position, cut it again there.
+    if recenter:
         rows = np.flatnonzero((flags & CUTOUT_FLAGS["outside_footprint"]) == 0)
         moved, found = centroid_positions(data[rows], coords[rows], pixel_scale=pixel_scale,
                                           background=background, max_shift=max_shift)
@@ -110,3 +102,8 @@ def cut_stamps(source, coords, *, bands, size, pixel_scale, max_blank_fraction, 
         ra, dec = coords.ra.deg.copy(), coords.dec.deg.copy()
         ra[rows], dec[rows] = moved.ra.deg[found], moved.dec.deg[found]
         centres = SkyCoord(ra, dec, unit="deg", frame=coords.frame)
+        if len(rows):
+            data[rows], flags[rows] = _cut(source, centres[rows], **options)
+    if pixels is not None:
+        data[:, ~pixels] = 0.0  # after recentring: the centroid of the exact path sees all
+    return data, flags, centres

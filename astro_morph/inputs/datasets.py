@@ -55,13 +55,13 @@ def _finish(dataset, n, batch_size, shuffle, seed):
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def array_dataset(images, *, y=None, batch_size=32, shuffle=True, seed=0):
+def array_dataset(images, y=None, *, batch_size=32, shuffle=True, seed=0):
     """A shuffled, batched, prefetched `tf.data.Dataset` over in-memory images.
 
     Examples
     --------
     >>> import numpy as np
-    >>> ds = array_dataset(np.zeros((10, 8, 8, 3), "float32"), y=np.arange(10) % 2,
+    >>> ds = array_dataset(np.zeros((10, 8, 8, 3), "float32"), np.arange(10) % 2,
     ...                    batch_size=4)
     >>> [tuple(x.shape) for x, _ in ds]
     [(4, 8, 8, 3), (4, 8, 8, 3), (2, 8, 8, 3)]

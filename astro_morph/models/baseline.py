@@ -169,18 +169,20 @@ class FeatureClassifier(HyperParameters):
             raise InputError("this FeatureClassifier is not fitted yet: call fit(...) first.")
         return self
 
-    def _features(self, X, source, framing, images_dir=None):
+    def _features(self, X, source, framing, images_dir=None, unique=False):
         preprocessing = Preprocessing(input_size=int(self.input_size),
                                       crop_fraction=float(self.crop_fraction))
         images, labels, _ = prepare_images(X, preprocessing, framing=framing, source=source,
-                                           images_dir=images_dir, classes=self.classes)
+                                           images_dir=images_dir, classes=self.classes,
+                                           unique=unique)
         table = morphology_features(images)
         return np.stack([table[name] for name in FEATURE_NAMES], axis=1), labels
 
     def fit(self, X, y=None, *, source=None, images_dir=None):
         """Measure the features of labelled images and train the trees."""
         framing = parse_framing(self.framing, Framing())
-        features, found = self._features(X, source, framing, images_dir)
+        # unique: a galaxy given twice would be counted twice.
+        features, found = self._features(X, source, framing, images_dir, unique=True)
         labels = training_labels(found, y, self.classes, len(features))
         self.model_ = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05,
                                                      random_state=self.seed)

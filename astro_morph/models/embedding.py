@@ -25,6 +25,7 @@ from astro_morph.exceptions import InputError
 from astro_morph.models.calibration import dihedral_views
 from astro_morph.models.head_stage import feature_extractor
 from astro_morph.utils.fingerprint import fingerprint
+from astro_morph.utils.validate import check_integer
 
 __all__ = ["EMBEDDING_SIZE", "embed_images", "fit_projection", "set_projection",
            "classifier_projection", "pooled_features", "project",
@@ -155,8 +156,7 @@ def set_projection(classifier, images, *, size=EMBEDDING_SIZE, batch_size=256, s
     than directions is an error; else (after ``fit``) the directions are as many
     as the galaxies allow.
     """
-    if not isinstance(size, (int, np.integer)) or size < 1:
-        raise InputError(f"size must be a positive integer, got {size!r}.")
+    size = check_integer("size", size, low=1)
     if not len(images):
         raise InputError("the embedding directions need at least one galaxy with an image.")
     if explicit and len(images) < size:

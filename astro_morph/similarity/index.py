@@ -12,6 +12,7 @@ from astro_morph.catalogs.tableio import read_table
 from astro_morph.exceptions import InputError
 from astro_morph.similarity.backends import EXACT_BELOW, VectorIndex
 from astro_morph.similarity.index_file import read_index_file, write_index_file
+from astro_morph.utils.validate import check_integer
 
 __all__ = ["SimilarityIndex"]
 
@@ -158,8 +159,7 @@ class SimilarityIndex:
         --------
         oddity : how unusual each galaxy is.
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise InputError(f"k must be a positive integer, got {k!r}.")
+        k = check_integer("k", k, low=1)
         vectors, rows = self._queries(query, match_radius)
         k = int(min(k, len(self)))
         found_rows, scores = self._neighbours(vectors, rows, k)
@@ -191,8 +191,7 @@ class SimilarityIndex:
         >>> int(np.argmax(SimilarityIndex(vectors).oddity(k=5)))
         50
         """
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise InputError(f"k must be a positive integer, got {k!r}.")
+        k = check_integer("k", k, low=1)
         k = int(min(k, len(self) - 1))
         if k < 1:
             raise InputError("oddity needs at least two galaxies with embeddings.")

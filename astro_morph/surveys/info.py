@@ -119,7 +119,25 @@ def known_survey(survey, *, holder, hint=""):
 
     Colour images need a survey's colour bands, weights and calibration: images
     of no known survey (FITS files given without ``survey=``) have none.
-    ``holder`` starts the message ("these cutouts are"); ``hint`` ends it.
+
+    Parameters
+    ----------
+    survey : `SurveyInfo`
+        The survey of a source or of cutouts.
+    holder : str
+        What the message starts with ("these cutouts are").
+    hint : str
+        What it ends with (" (--survey on the command line)").
+
+    Returns
+    -------
+    survey : `SurveyInfo`
+        ``survey`` itself.
+
+    Raises
+    ------
+    InputError
+        ``survey`` is not in `SURVEYS`.
 
     Examples
     --------
