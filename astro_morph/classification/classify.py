@@ -170,9 +170,9 @@ def classify(table, source, *, classifier=None, prefix="", copy=True, framing=No
     ------
     InputError
         A table file that cannot be read, a table without RA/Dec columns (or
-        with repeated galaxies), a source that
-        is not an image source of a known survey with its colour bands, a
-        classifier that is not fitted, or a bad option.
+        with repeated galaxies), a source that is not an image source of a
+        known survey with its colour bands, a classifier that is not fitted,
+        or a bad option.
     DistributedError
         With ``distributed=True``: no launcher, or a rank that failed.
 
