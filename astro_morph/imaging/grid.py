@@ -1,5 +1,7 @@
 """The common output grid: north-up tangent-plane WCS centred on each galaxy."""
 
+import numbers
+
 import numpy as np
 from astropy import units as u
 
@@ -18,7 +20,7 @@ def _in_pixels(value, pixel_scale, name, example):
         else:
             raise InputError(f"{name} must be in pixels or an angle, e.g. {example}, "
                              f"not {value}.")
-    if not np.isscalar(value) or not np.isfinite(value):
+    if not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise InputError(f"{name} must be a single finite value, e.g. {example}, "
                          f"got {value!r}.")
     return float(value)

@@ -182,6 +182,7 @@ def test_cutouts_write_and_table(mock_survey, tmp_path):
 @pytest.mark.parametrize("kwargs,match", [
     ({"size": 4}, "at least 8 pixels"),
     ({"size": 3 * u.kg}, "pixels or an angle"),
+    ({"size": "big"}, "size must be a single finite value"),
     ({"pixel_scale": -1 * u.arcsec}, "positive"),
     ({"pixel_scale": 1 * u.kg}, "angle per pixel"),
     ({"bands": ["u"]}, "not available"),
