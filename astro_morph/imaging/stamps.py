@@ -27,7 +27,7 @@ RESAMPLING = ("exact", "fast")
 CUTOUT_FLAGS = {
     "outside_footprint": 1,   # no image covers the position (data are zeros)
     "partial_coverage": 2,    # some pixels had no data and were set to 0
-    "recenter_rejected": 4,   # no centroid with flux within max_shift: the position was kept
+    "recenter_rejected": 4,   # centroid not used (too far, or its cut too blank)
     "uncalibrated": 8,        # no zero point was known: pixels are in native units
 }
 
@@ -86,7 +86,8 @@ def cut_stamps(source, coords, *, bands, size, pixel_scale, max_blank_fraction, 
     been checked and the source prefetched (`~astro_morph.make_cutouts` does all
     three); ``pixel_scale`` is in arcsec per pixel and ``size``, ``max_shift`` in
     pixels. With ``recenter``, a second pass cuts again the galaxies whose flux
-    centroid lies within ``max_shift`` of the position, centred on it.
+    centroid lies within ``max_shift`` of the position, centred on it; where that
+    cut is too blank, the first is kept and flagged ``recenter_rejected``.
     """
     options = dict(bands=bands, size=size, pixel_scale=pixel_scale,
                    max_blank_fraction=max_blank_fraction, on_error=on_error, pixels=pixels,
@@ -98,12 +99,17 @@ def cut_stamps(source, coords, *, bands, size, pixel_scale, max_blank_fraction, 
         moved, found = centroid_positions(data[rows], coords[rows], pixel_scale=pixel_scale,
                                           background=background, max_shift=max_shift)
         flags[rows[~found]] |= CUTOUT_FLAGS["recenter_rejected"]
-        rows = rows[found]
-        ra, dec = coords.ra.deg.copy(), coords.dec.deg.copy()
-        ra[rows], dec[rows] = moved.ra.deg[found], moved.dec.deg[found]
-        centres = SkyCoord(ra, dec, unit="deg", frame=coords.frame)
+        rows, moved = rows[found], moved[found]
         if len(rows):
-            data[rows], flags[rows] = _cut(source, centres[rows], **options)
+            # The given position was cut whole: a second cut that is too blank keeps it.
+            stamps, stamp_flags = _cut(source, moved, **{**options, "on_error": "flag"})
+            kept = (stamp_flags & CUTOUT_FLAGS["outside_footprint"]) == 0
+            flags[rows[~kept]] |= CUTOUT_FLAGS["recenter_rejected"]
+            rows, moved = rows[kept], moved[kept]
+            data[rows], flags[rows] = stamps[kept], stamp_flags[kept]
+        ra, dec = coords.ra.deg.copy(), coords.dec.deg.copy()
+        ra[rows], dec[rows] = moved.ra.deg, moved.dec.deg
+        centres = SkyCoord(ra, dec, unit="deg", frame=coords.frame)
     if pixels is not None:
         data[:, ~pixels] = 0.0  # after recentring: the centroid of the exact path sees all
     return data, flags, centres

@@ -93,6 +93,25 @@ def test_recentring_without_flux_keeps_the_position(resampling):
 
 
 @pytest.mark.parametrize("resampling", RESAMPLING)
+def test_recentring_off_the_image_keeps_the_first_cut(resampling):
+    # Native-scale cutouts 5 pixels inside the image edge (69% covered), with the only
+    # flux between the position and the edge: the recentred cut would be 41% blank.
+    _, wcs = _flat_source(0.0, n=100)
+    data = np.zeros((100, 100))
+    data[50, 1] = 100.0
+    source = FITSImageSource({"r": (data, wcs)}, survey="des", zero_point=22.5)
+    position = wcs.pixel_to_world(2.5, 50)
+    options = dict(size=16, pixel_scale=0.263 * u.arcsec / u.pixel, bands="r",
+                   background=None, max_blank_fraction=0.35, resampling=resampling)
+    recentred = make_cutouts(source, position, recenter=True, **options)
+    plain = make_cutouts(source, position, **options)
+    assert recentred.flag_names(0) == ["partial_coverage", "recenter_rejected"]
+    assert recentred.positions[0].separation(position) < 1e-6 * u.arcsec
+    np.testing.assert_array_equal(recentred.data, plain.data)
+    assert recentred.data.max() > 0
+
+
+@pytest.mark.parametrize("resampling", RESAMPLING)
 def test_broken_sdss_header_raises_footprint_error(resampling, sn2006bh):
     sdss = FITSImageSource({b: sn2006bh / f"SDSS_{b}.fits" for b in "gri"}, survey="sdss")
     with pytest.raises(FootprintError, match=r"outside the g-band image .*SDSS_g.fits.*CRPIX"):
